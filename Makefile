@@ -1,0 +1,41 @@
+# The README's commands. Every target finds a Java 21+ JDK itself (Temurin 25 here, building for release 21).
+SHELL := /bin/bash
+JAVA_HOME := $(shell infra/scripts/find-jdk.sh)
+export JAVA_HOME
+export MAVEN_OPTS ?= --sun-misc-unsafe-memory-access=allow
+export PATH := $(JAVA_HOME)/bin:$(PATH)
+MVN := mvn -B -ntp -Dstyle.color=never
+PORT ?= 3000
+ROLE ?= owner
+ACCOUNT ?=
+RUNNER_CP = infra/local-runner/target/classes:$$(cat infra/local-runner/target/classpath.txt)
+JVM_FLAGS := --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC
+
+.PHONY: run test build token lint clean
+
+## make run: build, then start the local stack on 127.0.0.1:$(PORT) (DATA_DIR=<folder> keeps data)
+run: build
+	@echo "starting the local runner on 127.0.0.1:$(PORT) ..."
+	@PORT=$(PORT) java $(JVM_FLAGS) -cp "$(RUNNER_CP)" dev.credits.local.Main
+
+## make build: compile and package every function's Lambda zip and the local runner
+build:
+	@echo "building (Maven; the first run downloads dependencies) ..."
+	@$(MVN) -q package -DskipTests
+	@echo "built: $$(ls functions/*/target/lambda.zip | tr '\n' ' ')"
+
+## make test: the whole suite (unit, integration, HTTP, concurrency, template lint)
+test:
+	@infra/scripts/test.sh
+
+## make token ROLE=owner|metering|admin ACCOUNT=<id>: a bearer token the local runner accepts
+token:
+	@test -f infra/local-runner/target/classpath.txt || $(MVN) -q package -DskipTests >&2
+	@java -cp "$(RUNNER_CP)" dev.credits.local.TokenCli "$(ROLE)" "$(ACCOUNT)"
+
+## make lint: sam validate --lint and cfn-lint on template.yaml
+lint:
+	@infra/scripts/lint-template.sh
+
+clean:
+	@$(MVN) -q clean

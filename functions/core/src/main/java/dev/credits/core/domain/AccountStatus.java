@@ -1,0 +1,3 @@
+package dev.credits.core.domain;
+
+public enum AccountStatus { ACTIVE, CLOSED }

@@ -1,0 +1,422 @@
+package dev.credits.core.store;
+
+import dev.credits.core.domain.Account;
+import dev.credits.core.domain.AccountId;
+import dev.credits.core.domain.AccountStatus;
+import dev.credits.core.domain.ChargeOutcome;
+import dev.credits.core.domain.EntryType;
+import dev.credits.core.domain.LedgerEntry;
+import dev.credits.core.domain.Limits;
+import dev.credits.core.domain.Outcomes;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
+import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
+import software.amazon.awssdk.services.dynamodb.model.GetItemResponse;
+import software.amazon.awssdk.services.dynamodb.model.Put;
+import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
+import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
+import software.amazon.awssdk.services.dynamodb.model.ReturnValue;
+import software.amazon.awssdk.services.dynamodb.model.ReturnValuesOnConditionCheckFailure;
+import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
+import software.amazon.awssdk.services.dynamodb.model.TransactWriteItemsRequest;
+import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
+import software.amazon.awssdk.services.dynamodb.model.Update;
+import software.amazon.awssdk.services.dynamodb.model.UpdateItemRequest;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+
+import static dev.credits.core.store.Items.n;
+import static dev.credits.core.store.Items.s;
+
+/**
+ * The DynamoDB adapter for accounts and the ledger.
+ *
+ * <p>Every balance change is one TransactWriteItems of two items: the account update, whose condition holds the
+ * whole rule (active, and {@code spendable >= cost} for charges), and the ledger entry, put only if its key
+ * (derived from the caller's idempotency key) is new. Nothing is read before it; when it is cancelled, the
+ * cancellation reasons carry the old items (ALL_OLD), which say whether it was a replay, a conflict, a closed or
+ * missing account, or the hard limit.
+ */
+public final class CreditsStore {
+    private static final int MAX_ATTEMPTS = 4;
+    private static final String CCF = "ConditionalCheckFailed";
+
+    private final DynamoDbClient dynamo;
+    private final String accounts;
+    private final String ledger;
+    private final Clock clock;
+
+    public CreditsStore(DynamoDbClient dynamo, StoreConfig config, Clock clock) {
+        this.dynamo = dynamo;
+        this.accounts = config.accountsTable();
+        this.ledger = config.ledgerTable();
+        this.clock = clock;
+    }
+
+    public Clock clock() { return clock; }
+
+    // ---------------------------------------------------------------- accounts
+
+    public Outcomes.Create create(Account account) {
+        try {
+            dynamo.putItem(b -> b.tableName(accounts).item(Items.newAccount(account))
+                    .conditionExpression("attribute_not_exists(accountId)"));
+            return new Outcomes.Create.Created(account);
+        } catch (ConditionalCheckFailedException e) {
+            return new Outcomes.Create.Exists(account.id());
+        } catch (SdkException e) {
+            throw unavailable(e);
+        }
+    }
+
+    public java.util.Optional<Account> get(AccountId id) {
+        try {
+            GetItemResponse r = dynamo.getItem(b -> b.tableName(accounts).key(Items.accountKey(id)).consistentRead(true));
+            return r.hasItem() && !r.item().isEmpty() ? java.util.Optional.of(Items.account(r.item())) : java.util.Optional.empty();
+        } catch (SdkException e) {
+            throw unavailable(e);
+        }
+    }
+
+    // ---------------------------------------------------------------- balance changes
+
+    /**
+     * Posts a charge (negative amount, checked against the hard limit) or a credit (positive, not checked) with its
+     * ledger entry, in one request. The entry's id is its idempotency key.
+     */
+    public ChargeOutcome post(LedgerEntry entry) {
+        long delta = entry.amount();
+        boolean charge = delta < 0 || entry.type().isUsage();
+        Map<String, AttributeValue> values = new HashMap<>();
+        values.put(":d", n(delta));
+        values.put(":active", s(AccountStatus.ACTIVE.name()));
+        values.put(":now", s(entry.recordedAt().toString()));
+        values.put(":one", n(1));
+        String condition = "#st = :active";
+        if (charge) {
+            values.put(":cost", n(-delta));
+            condition += " AND spendable >= :cost";
+        }
+        Update accountUpdate = Update.builder()
+                .tableName(accounts)
+                .key(Items.accountKey(entry.accountId()))
+                .updateExpression("SET balance = balance + :d, spendable = spendable + :d, updatedAt = :now, rev = rev + :one")
+                .conditionExpression(condition)
+                .expressionAttributeNames(Map.of("#st", "status"))
+                .expressionAttributeValues(values)
+                .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD)
+                .build();
+        Put entryPut = Put.builder()
+                .tableName(ledger)
+                .item(Items.entry(entry))
+                .conditionExpression("attribute_not_exists(pk)")
+                .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD)
+                .build();
+        TransactWriteItemsRequest.Builder request = TransactWriteItemsRequest.builder().transactItems(
+                TransactWriteItem.builder().update(accountUpdate).build(),
+                TransactWriteItem.builder().put(entryPut).build());
+
+        for (int attempt = 1; ; attempt++) {
+            try {
+                // a fresh token per attempt: the SDK's own retries of this request reuse it, so a retry of a write
+                // that committed but timed out is answered as a success, not applied twice
+                dynamo.transactWriteItems(request.clientRequestToken(UUID.randomUUID().toString()).build());
+                return new ChargeOutcome.Charged(entry, readAfter(entry.accountId()));
+            } catch (TransactionCanceledException e) {
+                List<CancellationReason> reasons = e.cancellationReasons();
+                CancellationReason onAccount = reasons.size() > 0 ? reasons.get(0) : null;
+                CancellationReason onEntry = reasons.size() > 1 ? reasons.get(1) : null;
+                if (onEntry != null && CCF.equals(onEntry.code())) {
+                    LedgerEntry existing = Items.entry(onEntry.item());
+                    if (existing.requestHash() != null && existing.requestHash().equals(entry.requestHash())) {
+                        return new ChargeOutcome.Replayed(existing, readAfter(entry.accountId()));
+                    }
+                    return new ChargeOutcome.IdempotencyConflict(existing);
+                }
+                if (onAccount != null && CCF.equals(onAccount.code())) {
+                    if (!onAccount.hasItem() || onAccount.item().isEmpty()) {
+                        return new ChargeOutcome.AccountNotFound(entry.accountId());
+                    }
+                    Account old = Items.account(onAccount.item());
+                    if (old.status() == AccountStatus.CLOSED) return new ChargeOutcome.AccountClosed(entry.accountId());
+                    return new ChargeOutcome.HardLimitReached(-delta, old);
+                }
+                if (attempt >= MAX_ATTEMPTS) throw new StoreUnavailableException("transaction kept conflicting", e);
+                backoff(attempt);
+            } catch (SdkException e) {
+                throw unavailable(e);
+            }
+        }
+    }
+
+    /** The account as read right after a write; null if that read fails (the write itself stands). */
+    private Account readAfter(AccountId id) {
+        try {
+            return get(id).orElse(null);
+        } catch (StoreUnavailableException e) {
+            return null;
+        }
+    }
+
+    // ---------------------------------------------------------------- limits and closing
+
+    public Outcomes.SetLimits setLimits(AccountId id, Limits.LimitsChange change) {
+        for (int attempt = 1; ; attempt++) {
+            Account current = get(id).orElse(null);
+            if (current == null) return new Outcomes.SetLimits.NotFound(id);
+            if (current.status() == AccountStatus.CLOSED) return new Outcomes.SetLimits.Closed(id);
+            Long hardBoxed = change.hardLimit().applyTo(current.hardLimit());
+            long hard = hardBoxed == null ? 0L : hardBoxed;
+            Long soft = change.softLimit().applyTo(current.softLimit());
+            String email = change.alertEmail().applyTo(current.alertEmail());
+            var problem = Limits.check(hard, soft);
+            if (problem.isPresent()) return new Outcomes.SetLimits.Invalid(problem.get());
+
+            Map<String, AttributeValue> v = new HashMap<>();
+            v.put(":oldHard", n(current.hardLimit()));
+            v.put(":hard", n(hard));
+            v.put(":shift", n(current.hardLimit() - hard));
+            v.put(":active", s(AccountStatus.ACTIVE.name()));
+            v.put(":now", s(now().toString()));
+            v.put(":one", n(1));
+            StringBuilder set = new StringBuilder("SET hardLimit = :hard, spendable = spendable + :shift, updatedAt = :now, rev = rev + :one");
+            List<String> remove = new ArrayList<>();
+            if (soft != null) { set.append(", softLimit = :soft"); v.put(":soft", n(soft)); } else remove.add("softLimit");
+            if (email != null) { set.append(", alertEmail = :email"); v.put(":email", s(email)); } else remove.add("alertEmail");
+            String cond = "#st = :active AND hardLimit = :oldHard";
+            if (current.softLimit() != null) { cond += " AND softLimit = :oldSoft"; v.put(":oldSoft", n(current.softLimit())); }
+            else cond += " AND attribute_not_exists(softLimit)";
+            String expr = set + (remove.isEmpty() ? "" : " REMOVE " + String.join(", ", remove));
+            try {
+                var r = dynamo.updateItem(UpdateItemRequest.builder().tableName(accounts).key(Items.accountKey(id))
+                        .updateExpression(expr).conditionExpression(cond)
+                        .expressionAttributeNames(Map.of("#st", "status"))
+                        .expressionAttributeValues(v).returnValues(ReturnValue.ALL_NEW).build());
+                return new Outcomes.SetLimits.Updated(Items.account(r.attributes()));
+            } catch (ConditionalCheckFailedException e) {
+                // the limits or status changed between our read and write: read again
+                if (attempt >= MAX_ATTEMPTS) throw new StoreUnavailableException("limits kept changing", e);
+            } catch (SdkException e) {
+                throw unavailable(e);
+            }
+        }
+    }
+
+    /** Closes the account: the balance is forfeited by one ledger entry, in the same transaction as the status. */
+    public Outcomes.Close close(AccountId id) {
+        for (int attempt = 1; ; attempt++) {
+            Account current = get(id).orElse(null);
+            if (current == null) return new Outcomes.Close.NotFound(id);
+            if (current.status() == AccountStatus.CLOSED) return new Outcomes.Close.AlreadyClosed(current);
+            long forfeit = Math.max(current.balance(), 0);
+            Instant now = now();
+            LedgerEntry entry = new LedgerEntry(id, "forfeit", EntryType.FORFEIT, -forfeit, now, null, null, null,
+                    null, null, null, null, Map.of(), null, "account closed: unused balance forfeited", null);
+            Map<String, AttributeValue> v = new HashMap<>();
+            v.put(":f", n(forfeit));
+            v.put(":b", n(current.balance()));
+            v.put(":active", s(AccountStatus.ACTIVE.name()));
+            v.put(":closed", s(AccountStatus.CLOSED.name()));
+            v.put(":now", s(now.toString()));
+            v.put(":one", n(1));
+            Update u = Update.builder().tableName(accounts).key(Items.accountKey(id))
+                    .updateExpression("SET #st = :closed, balance = balance - :f, spendable = spendable - :f, "
+                            + "closedAt = :now, updatedAt = :now, rev = rev + :one")
+                    .conditionExpression("#st = :active AND balance = :b")
+                    .expressionAttributeNames(Map.of("#st", "status"))
+                    .expressionAttributeValues(v).build();
+            Put p = Put.builder().tableName(ledger).item(Items.entry(entry))
+                    .conditionExpression("attribute_not_exists(pk)").build();
+            try {
+                dynamo.transactWriteItems(b -> b.clientRequestToken(UUID.randomUUID().toString()).transactItems(
+                        TransactWriteItem.builder().update(u).build(), TransactWriteItem.builder().put(p).build()));
+                Account after = get(id).orElseThrow();
+                return new Outcomes.Close.Closed(after, entry);
+            } catch (TransactionCanceledException e) {
+                // balance moved (a charge raced us) or someone else closed it: read again and decide again
+                if (attempt >= MAX_ATTEMPTS) throw new StoreUnavailableException("close kept conflicting", e);
+                backoff(attempt);
+            } catch (SdkException e) {
+                throw unavailable(e);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- history
+
+    /**
+     * Usage History, newest first: a key-range Query of the history index on every ledger shard, merged.
+     *
+     * @param fromInclusive lower bound on recorded time, or null
+     * @param toExclusive   upper bound on recorded time, or null
+     * @param before        continue after this position (exclusive), or null for the first page
+     */
+    public Outcomes.HistoryPage history(AccountId id, Instant fromInclusive, Instant toExclusive, Set<EntryType> types,
+                                        int limit, String before) {
+        String lo = fromInclusive == null ? "0" : Keys.time(fromInclusive);
+        String hi = toExclusive == null ? "9" : Keys.time(toExclusive);
+        if (before != null && before.compareTo(hi) < 0) hi = before;
+        List<Map<String, AttributeValue>> merged = new ArrayList<>();
+        for (int shard = 0; shard < Keys.SHARDS; shard++) {
+            merged.addAll(queryShard(Keys.shardPk(id, shard), lo, hi, before, types, limit + 1));
+        }
+        merged.sort(Comparator.comparing((Map<String, AttributeValue> m) -> m.get("ts").s()).reversed());
+        boolean more = merged.size() > limit;
+        List<LedgerEntry> page = new ArrayList<>(Math.min(limit, merged.size()));
+        for (int i = 0; i < Math.min(limit, merged.size()); i++) page.add(Items.entry(merged.get(i)));
+        String next = more ? merged.get(limit - 1).get("ts").s() : null;
+        return new Outcomes.HistoryPage(page, next);
+    }
+
+    private List<Map<String, AttributeValue>> queryShard(String pk, String lo, String hi, String before,
+                                                         Set<EntryType> types, int want) {
+        Map<String, AttributeValue> v = new HashMap<>();
+        v.put(":pk", s(pk));
+        v.put(":lo", s(lo));
+        v.put(":hi", s(hi));
+        Map<String, String> names = new HashMap<>();
+        names.put("#ts", "ts");
+        String filter = null;
+        if (types != null && !types.isEmpty()) {
+            List<String> ph = new ArrayList<>();
+            int i = 0;
+            for (EntryType t : types) { String k = ":t" + i++; ph.add(k); v.put(k, s(t.wire())); }
+            filter = "#type IN (" + String.join(", ", ph) + ")";
+            names.put("#type", "type");
+        }
+        List<Map<String, AttributeValue>> out = new ArrayList<>();
+        Map<String, AttributeValue> startKey = null;
+        try {
+            do {
+                QueryRequest.Builder q = QueryRequest.builder().tableName(ledger).indexName(Keys.HISTORY_INDEX)
+                        .keyConditionExpression("pk = :pk AND #ts BETWEEN :lo AND :hi")
+                        .expressionAttributeNames(names).expressionAttributeValues(v)
+                        .scanIndexForward(false).limit(want);
+                if (filter != null) q.filterExpression(filter);
+                if (startKey != null) q.exclusiveStartKey(startKey);
+                QueryResponse r = dynamo.query(q.build());
+                for (Map<String, AttributeValue> item : r.items()) {
+                    if (before != null && item.get("ts").s().equals(before)) continue; // the cursor is exclusive
+                    out.add(item);
+                    if (out.size() >= want) return out;
+                }
+                startKey = r.hasLastEvaluatedKey() && !r.lastEvaluatedKey().isEmpty() ? r.lastEvaluatedKey() : null;
+            } while (startKey != null);
+        } catch (SdkException e) {
+            throw unavailable(e);
+        }
+        return out;
+    }
+
+    // ---------------------------------------------------------------- daily totals
+
+    /** Daily totals over [from, to] (UTC days, both inclusive), one Query of at most 366 small items. */
+    public Map<LocalDate, Outcomes.DayTotals> dailyTotals(AccountId id, LocalDate from, LocalDate to) {
+        Map<LocalDate, Outcomes.DayTotals> out = new HashMap<>();
+        Map<String, AttributeValue> startKey = null;
+        try {
+            do {
+                QueryRequest.Builder q = QueryRequest.builder().tableName(ledger).consistentRead(true)
+                        .keyConditionExpression("pk = :pk AND sk BETWEEN :from AND :to")
+                        .expressionAttributeValues(Map.of(":pk", s(Keys.dayPk(id)), ":from", s(from.toString()),
+                                ":to", s(to.toString())));
+                if (startKey != null) q.exclusiveStartKey(startKey);
+                QueryResponse r = dynamo.query(q.build());
+                for (Map<String, AttributeValue> m : r.items()) {
+                    LocalDate day = LocalDate.parse(m.get("sk").s());
+                    out.put(day, new Outcomes.DayTotals(day, num(m, "aiCredits"), num(m, "aiInputTokens"),
+                            num(m, "aiOutputTokens"), num(m, "aiEvents"), num(m, "wuCredits"), num(m, "wuUnits"),
+                            num(m, "wuEvents")));
+                }
+                startKey = r.hasLastEvaluatedKey() && !r.lastEvaluatedKey().isEmpty() ? r.lastEvaluatedKey() : null;
+            } while (startKey != null);
+        } catch (SdkException e) {
+            throw unavailable(e);
+        }
+        return out;
+    }
+
+    /**
+     * Adds one usage entry to its day's totals, exactly once: the totals update and a mark on the entry are one
+     * transaction, and the mark's condition refuses a second application (streams deliver at least once).
+     *
+     * @return false when the entry had already been counted
+     */
+    public boolean aggregate(LedgerEntry e) {
+        if (!e.type().isUsage()) return false;
+        boolean ai = e.type() == EntryType.AI_TOKENS;
+        Map<String, AttributeValue> v = new HashMap<>();
+        v.put(":c", n(e.charged()));
+        v.put(":one", n(1));
+        v.put(":day", s("day"));
+        v.put(":acct", s(e.accountId().value()));
+        String add;
+        if (ai) {
+            v.put(":in", n(e.inputTokens() == null ? 0 : e.inputTokens()));
+            v.put(":out", n(e.outputTokens() == null ? 0 : e.outputTokens()));
+            add = "ADD aiCredits :c, aiInputTokens :in, aiOutputTokens :out, aiEvents :one";
+        } else {
+            v.put(":u", n(e.units() == null ? 0 : e.units()));
+            add = "ADD wuCredits :c, wuUnits :u, wuEvents :one";
+        }
+        Update totals = Update.builder().tableName(ledger)
+                .key(Map.of("pk", s(Keys.dayPk(e.accountId())), "sk", s(Keys.day(e.recordedAt()))))
+                .updateExpression("SET kind = :day, account = :acct " + add)
+                .expressionAttributeValues(v).build();
+        Update mark = Update.builder().tableName(ledger).key(Items.entryKey(e.accountId(), e.entryId()))
+                .updateExpression("SET aggregated = :t")
+                .conditionExpression("attribute_exists(pk) AND attribute_not_exists(aggregated)")
+                .expressionAttributeValues(Map.of(":t", Items.bool(true))).build();
+        for (int attempt = 1; ; attempt++) {
+            try {
+                dynamo.transactWriteItems(b -> b.clientRequestToken(UUID.randomUUID().toString()).transactItems(
+                        TransactWriteItem.builder().update(mark).build(), TransactWriteItem.builder().update(totals).build()));
+                return true;
+            } catch (TransactionCanceledException ex) {
+                var reasons = ex.cancellationReasons();
+                if (!reasons.isEmpty() && CCF.equals(reasons.get(0).code())) return false;
+                if (attempt >= MAX_ATTEMPTS) throw new StoreUnavailableException("aggregation kept conflicting", ex);
+                backoff(attempt);
+            } catch (SdkException ex) {
+                throw unavailable(ex);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private static long num(Map<String, AttributeValue> m, String k) {
+        AttributeValue v = m.get(k);
+        return v == null || v.n() == null ? 0 : Long.parseLong(v.n());
+    }
+
+    private static StoreUnavailableException unavailable(SdkException e) {
+        return new StoreUnavailableException("DynamoDB did not answer: " + e.getClass().getSimpleName(), e);
+    }
+
+    private static void backoff(int attempt) {
+        try {
+            Thread.sleep(ThreadLocalRandom.current().nextLong(5, 20L << attempt));
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+            throw new StoreUnavailableException("interrupted", ie);
+        }
+    }
+
+    /** Now, from the injected clock, to the millisecond (the precision the ledger keeps). */
+    public Instant now() {
+        return clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+    }
+}

@@ -1,0 +1,150 @@
+package dev.credits.usage;
+
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import dev.credits.core.domain.AccountId;
+import dev.credits.core.domain.ChargeOutcome;
+import dev.credits.core.domain.EventId;
+import dev.credits.core.domain.LedgerEntry;
+import dev.credits.core.domain.UsageEvent;
+import dev.credits.core.http.ApiException;
+import dev.credits.core.http.Caller;
+import dev.credits.core.http.Fields;
+import dev.credits.core.http.HttpFunction;
+import dev.credits.core.http.Request;
+import dev.credits.core.http.Response;
+import dev.credits.core.http.Views;
+import dev.credits.core.money.Credits;
+import dev.credits.core.pricing.PriceBook;
+import dev.credits.core.pricing.PriceBookLoader;
+import dev.credits.core.store.Clients;
+import dev.credits.core.store.CreditsStore;
+import dev.credits.core.store.StoreConfig;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * {@code POST /v1/accounts/{id}/usage}: prices one event and charges it with its ledger entry in one DynamoDB
+ * request. The hot path of every app request: this package carries no Stripe and no SNS code.
+ */
+public final class UsageHandler extends HttpFunction {
+    static final int MAX_BODY_BYTES = 8 * 1024;
+    private static final Set<String> AI_FIELDS = Set.of("eventId", "type", "model", "inputTokens", "outputTokens", "occurredAt");
+    private static final Set<String> WU_FIELDS = Set.of("eventId", "type", "units", "unit", "occurredAt");
+
+    private final CreditsStore store;
+    private final PriceBook prices;
+    private final Clock clock;
+
+    /** Lambda's entry: configuration from the environment, real clients. */
+    public UsageHandler() {
+        this(System.getenv());
+    }
+
+    public UsageHandler(Map<String, String> env) {
+        this(StoreConfig.fromEnv(env), Clock.systemUTC());
+    }
+
+    private UsageHandler(StoreConfig config, Clock clock) {
+        this(Clients.dynamo(config), config, PriceBookLoader.fromClasspath(), clock);
+    }
+
+    /** For tests: explicit client, price book and clock. */
+    public UsageHandler(DynamoDbClient dynamo, StoreConfig config, PriceBook prices, Clock clock) {
+        this.store = new CreditsStore(dynamo, config, clock);
+        this.prices = prices;
+        this.clock = clock;
+    }
+
+    @Override
+    protected APIGatewayV2HTTPResponse route(Request request) {
+        if (!request.routeKey().equals("POST /v1/accounts/{id}/usage")) throw noRoute(request);
+        String accountId = request.accountId();
+        request.caller().require(accountId, Caller.Role.METERING, Caller.Role.ADMIN);
+        UsageEvent event = parse(request.jsonBody(MAX_BODY_BYTES));
+        return record(new AccountId(accountId), event);
+    }
+
+    static UsageEvent parse(Map<String, Object> body) {
+        Fields f = new Fields(body);
+        String type = f.string("type", true);
+        switch (type) {
+            case "ai_tokens" -> f.only(AI_FIELDS);
+            case "workload_units" -> f.only(WU_FIELDS);
+            default -> throw ApiException.invalid("type", "must be ai_tokens or workload_units");
+        }
+        String eventId = f.string("eventId", true);
+        if (!EventId.isValid(eventId)) throw ApiException.invalid("eventId", "must be 1 to 128 printable characters without spaces");
+        Instant occurredAt = f.instant("occurredAt", false);
+        if (type.equals("ai_tokens")) {
+            String model = f.string("model", true);
+            if (model.isEmpty() || model.length() > 128) throw ApiException.invalid("model", "must be 1 to 128 characters");
+            long in = f.count("inputTokens", true, 0, UsageEvent.MAX_QUANTITY);
+            long out = f.count("outputTokens", true, 0, UsageEvent.MAX_QUANTITY);
+            if (in + out == 0) throw ApiException.invalid("inputTokens", "and outputTokens must not both be 0");
+            return new UsageEvent.AiTokens(eventId, model, in, out, occurredAt);
+        }
+        String unit = f.string("unit", false);
+        if (unit != null && (unit.isEmpty() || unit.length() > 64)) throw ApiException.invalid("unit", "must be 1 to 64 characters");
+        long units = f.count("units", true, 1, UsageEvent.MAX_QUANTITY);
+        return new UsageEvent.WorkloadUnits(eventId, unit, units, occurredAt);
+    }
+
+    private APIGatewayV2HTTPResponse record(AccountId account, UsageEvent event) {
+        PriceBook.Quote quote = prices.price(event);
+        PriceBook.Quote.Priced priced = switch (quote) {
+            case PriceBook.Quote.Priced p -> p;
+            case PriceBook.Quote.UnknownModel m -> throw new ApiException(400, "unknown_model",
+                    "Model '" + m.model() + "' is not in price book " + prices.version() + ".", Map.of("field", "model"), null);
+            case PriceBook.Quote.UnknownUnit u -> throw new ApiException(400, "unknown_unit",
+                    "Unit kind '" + u.unitKind() + "' is not in price book " + prices.version() + ".", Map.of("field", "unit"), null);
+            case PriceBook.Quote.TooLarge t -> throw ApiException.invalidBody("The cost of this event is too large to record.");
+        };
+        Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+        LedgerEntry entry = switch (event) {
+            case UsageEvent.AiTokens ai -> new LedgerEntry(account, "usage#" + ai.eventId(), ai.type(), -priced.costMicros(),
+                    now, ai.occurredAt(), ai.eventId(), ai.model(), ai.inputTokens(), ai.outputTokens(), null, null,
+                    priced.rates(), priced.priceBookVersion(), null, ai.requestHash());
+            case UsageEvent.WorkloadUnits wu -> new LedgerEntry(account, "usage#" + wu.eventId(), wu.type(), -priced.costMicros(),
+                    now, wu.occurredAt(), wu.eventId(), null, null, null, prices.unitKindOf(wu), wu.units(),
+                    priced.rates(), priced.priceBookVersion(), null, wu.requestHash());
+        };
+        return switch (store.post(entry)) {
+            case ChargeOutcome.Charged c -> Response.json(201, result(c.entry(), c.after(), false));
+            case ChargeOutcome.Replayed r -> Response.json(200, result(r.entry(), r.current(), true));
+            case ChargeOutcome.IdempotencyConflict c -> throw new ApiException(409, "idempotency_conflict",
+                    "eventId '" + event.eventId() + "' was already recorded with a different body.",
+                    Map.of("field", "eventId"), null);
+            case ChargeOutcome.HardLimitReached h -> {
+                Map<String, Object> d = new LinkedHashMap<>();
+                d.put("cost", Credits.toCredits(h.cost()));
+                d.put("balance", Credits.toCredits(h.account().balance()));
+                d.put("held", Credits.toCredits(h.account().held()));
+                d.put("hardLimit", Credits.toCredits(h.account().hardLimit()));
+                throw new ApiException(402, "hard_limit_reached", "Charging " + Credits.format(h.cost())
+                        + " credits would take the balance below the hard limit of "
+                        + Credits.format(h.account().hardLimit()) + ".", d, null);
+            }
+            case ChargeOutcome.AccountClosed c -> throw ApiException.closed(account.value());
+            case ChargeOutcome.AccountNotFound n -> throw ApiException.notFound(account.value());
+        };
+    }
+
+    private static Map<String, Object> result(LedgerEntry entry, dev.credits.core.domain.Account account, boolean replay) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("accountId", entry.accountId().value());
+        m.put("replayed", replay);
+        m.putAll(Views.entry(entry));
+        if (account != null) {
+            // first result: read right after the charge committed; a replay shows the balance now
+            m.put("balance", Credits.toCredits(account.balance()));
+            m.put("available", Credits.toCredits(account.available()));
+        }
+        return m;
+    }
+}

@@ -1,0 +1,330 @@
+package dev.credits.local;
+
+import com.amazonaws.services.lambda.runtime.RequestHandler;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import com.amazonaws.services.lambda.runtime.events.DynamodbEvent;
+import com.amazonaws.services.lambda.runtime.events.StreamsEventResponse;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.credits.core.json.Json;
+import dev.credits.core.log.Log;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.streams.DynamoDbStreamsClient;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The whole stack on one machine: DynamoDB Local in this process, the template's tables, and an HTTP server on
+ * 127.0.0.1 that turns each request into the API Gateway HTTP API 2.0 event API Gateway would build and calls the
+ * same handler classes the template deploys. Stream-fed functions are driven by {@link StreamPoller}s.
+ */
+public final class LocalRunner implements AutoCloseable {
+    /** API Gateway HTTP API's own payload limit. */
+    static final int MAX_PAYLOAD = 10 * 1024 * 1024;
+    private static final DateTimeFormatter REQUEST_TIME = DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.ENGLISH)
+            .withZone(ZoneOffset.UTC);
+
+    public record Options(String host, int port, Path dataDir, long streamPollMillis, LocalJwt jwt) {
+        public static Options defaults() {
+            return new Options("127.0.0.1", 0, null, 100, LocalJwt.fromEnv());
+        }
+    }
+
+    private record BoundRoute(Template.Route route, Pattern pattern, List<String> params,
+                              RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> handler, String function) {}
+
+    private final LocalDynamo dynamo;
+    private final DynamoDbClient client;
+    private final DynamoDbStreamsClient streamsClient;
+    private final HttpServer server;
+    private final List<BoundRoute> routes = new ArrayList<>();
+    private final List<StreamPoller> pollers = new ArrayList<>();
+    private final ScheduledExecutorService scheduler;
+    private final LocalJwt jwt;
+    private final Map<String, String> functionEnv;
+
+    private LocalRunner(Options o) throws IOException {
+        this.jwt = o.jwt();
+        Template template = Template.read(Template.locate());
+        this.dynamo = LocalDynamo.start(o.dataDir());
+        this.client = dynamo.client();
+        this.streamsClient = dynamo.streamsClient();
+        dynamo.createTables(template, client);
+        List<String> tables = template.tables().stream().map(Template.Table::logicalId).toList();
+        this.functionEnv = new LinkedHashMap<>();
+        for (Template.Function f : template.functions()) {
+            Map<String, String> env = resolveEnv(f.environment(), tables);
+            env.put("AWS_REGION", "us-east-1");
+            env.put("DYNAMODB_ENDPOINT", dynamo.endpoint());
+            env.put("AWS_LAMBDA_FUNCTION_NAME", f.logicalId());
+            functionEnv.putAll(env);
+            Object handler = instantiate(f.handlerClass(), env);
+            for (Template.Route r : f.routes()) {
+                List<String> params = new ArrayList<>();
+                Matcher m = Pattern.compile("\\{([^}/]+)}").matcher(r.path());
+                StringBuilder regex = new StringBuilder();
+                int last = 0;
+                while (m.find()) {
+                    regex.append(Pattern.quote(r.path().substring(last, m.start()))).append("([^/]+)");
+                    params.add(m.group(1));
+                    last = m.end();
+                }
+                regex.append(Pattern.quote(r.path().substring(last)));
+                @SuppressWarnings("unchecked")
+                var h = (RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse>) handler;
+                routes.add(new BoundRoute(r, Pattern.compile(regex.toString()), params, h, f.logicalId()));
+            }
+            for (Template.StreamSource s : f.streams()) {
+                @SuppressWarnings("unchecked")
+                var h = (RequestHandler<DynamodbEvent, StreamsEventResponse>) handler;
+                pollers.add(new StreamPoller(s.tableLogicalId(), client, streamsClient, h, s.filterPatterns()));
+            }
+        }
+        this.server = HttpServer.create(new InetSocketAddress(o.host(), o.port()), 256);
+        server.createContext("/", this::serve);
+        server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        server.start();
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "stream-poller");
+            t.setDaemon(true);
+            return t;
+        });
+        if (o.streamPollMillis() > 0) {
+            scheduler.scheduleWithFixedDelay(this::pollQuietly, o.streamPollMillis(), o.streamPollMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    public static LocalRunner start(Options options) {
+        try {
+            return new LocalRunner(options);
+        } catch (IOException e) {
+            throw new IllegalStateException("the local runner did not start", e);
+        }
+    }
+
+    public int port() { return server.getAddress().getPort(); }
+    public String baseUrl() { return "http://127.0.0.1:" + port(); }
+    public DynamoDbClient dynamo() { return client; }
+    public String dynamoEndpoint() { return dynamo.endpoint(); }
+    public LocalJwt jwt() { return jwt; }
+    /** The environment the functions were given (table names, endpoint). */
+    public Map<String, String> functionEnv() { return Map.copyOf(functionEnv); }
+
+    /** Polls every stream until a pass reads nothing: after this, the aggregates reflect every write made before. */
+    public void drainStreams() {
+        for (int i = 0; i < 1000; i++) {
+            int read = 0;
+            for (StreamPoller p : pollers) read += p.pollOnce();
+            if (read == 0) return;
+        }
+    }
+
+    private void pollQuietly() {
+        try {
+            for (StreamPoller p : pollers) p.pollOnce();
+        } catch (RuntimeException e) {
+            Log.warn("stream_poll_failed", "-", "cause", e.getClass().getName(), "message", String.valueOf(e.getMessage()));
+        }
+    }
+
+    private static Map<String, String> resolveEnv(Map<String, Object> raw, List<String> tables) {
+        Map<String, String> env = new LinkedHashMap<>();
+        raw.forEach((k, v) -> {
+            if (v instanceof String s) {
+                if (!k.equals("JAVA_TOOL_OPTIONS")) env.put(k, s);
+            } else if (v instanceof Map<?, ?> m && m.get("Ref") instanceof String ref && tables.contains(ref)) {
+                env.put(k, ref); // locally a table is named by its logical id
+            }
+        });
+        return env;
+    }
+
+    private static Object instantiate(String className, Map<String, String> env) {
+        try {
+            return Class.forName(className).getConstructor(Map.class).newInstance(env);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot build handler " + className + " (it needs a public constructor taking the environment map)", e);
+        }
+    }
+
+    // ---------------------------------------------------------------- HTTP
+
+    private void serve(HttpExchange x) throws IOException {
+        long start = System.nanoTime();
+        String requestId = UUID.randomUUID().toString();
+        String method = x.getRequestMethod().toUpperCase(Locale.ROOT);
+        String rawPath = x.getRequestURI().getRawPath();
+        int status;
+        try {
+            byte[] body = readBody(x.getRequestBody());
+            if (body == null) {
+                status = answer(x, 413, error("payload_too_large", "The request body is larger than " + MAX_PAYLOAD + " bytes."));
+                logLocal(requestId, method, rawPath, status, start);
+                return;
+            }
+            BoundRoute route = null;
+            Matcher match = null;
+            for (BoundRoute r : routes) {
+                Matcher m = r.pattern().matcher(rawPath);
+                if (m.matches() && r.route().method().equals(method)) { route = r; match = m; break; }
+            }
+            if (route == null) {
+                status = answer(x, 404, error("not_found", "No route " + method + " " + rawPath + "."));
+                logLocal(requestId, method, rawPath, status, start);
+                return;
+            }
+            LocalJwt.Claims claims = null;
+            if (route.route().authorized()) {
+                String auth = x.getRequestHeaders().getFirst("Authorization");
+                String token = auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7) ? auth.substring(7).trim() : null;
+                claims = jwt.verify(token).orElse(null);
+                if (claims == null) {
+                    status = answer(x, 401, error("unauthenticated", "A valid bearer token is required (make token ROLE=... ACCOUNT=...)."));
+                    logLocal(requestId, method, rawPath, status, start);
+                    return;
+                }
+            }
+            APIGatewayV2HTTPEvent event = event(x, route, match, body, claims, requestId, method, rawPath);
+            APIGatewayV2HTTPResponse response;
+            try {
+                response = route.handler().handleRequest(event, new LocalContext(route.function(), requestId));
+            } catch (RuntimeException e) {
+                Log.error("handler_threw", requestId, "function", route.function(), "cause", e.getClass().getName());
+                response = APIGatewayV2HTTPResponse.builder().withStatusCode(500)
+                        .withHeaders(Map.of("content-type", "application/json"))
+                        .withBody(error("internal", "Something went wrong on our side; it has been logged.")).build();
+            }
+            write(x, response);
+        } catch (IOException | RuntimeException e) {
+            Log.error("local_runner_failed", requestId, "cause", e.getClass().getName());
+            try {
+                answer(x, 500, error("internal", "The local runner failed to serve this request."));
+            } catch (IOException ignored) {
+                // the client went away
+            }
+        } finally {
+            x.close();
+        }
+    }
+
+    private APIGatewayV2HTTPEvent event(HttpExchange x, BoundRoute route, Matcher match, byte[] body,
+                                        LocalJwt.Claims claims, String requestId, String method, String rawPath) {
+        Map<String, String> headers = new LinkedHashMap<>();
+        List<String> cookies = new ArrayList<>();
+        x.getRequestHeaders().forEach((k, v) -> {
+            String name = k.toLowerCase(Locale.ROOT);
+            if (name.equals("cookie")) {
+                for (String c : v) for (String part : c.split(";")) if (!part.isBlank()) cookies.add(part.trim());
+            } else {
+                headers.put(name, String.join(",", v));
+            }
+        });
+        Map<String, String> pathParams = new LinkedHashMap<>();
+        for (int i = 0; i < route.params().size(); i++) {
+            pathParams.put(route.params().get(i), URLDecoder.decode(match.group(i + 1), StandardCharsets.UTF_8));
+        }
+        String rawQuery = x.getRequestURI().getRawQuery();
+        Map<String, String> query = new LinkedHashMap<>();
+        if (rawQuery != null && !rawQuery.isEmpty()) {
+            for (String pair : rawQuery.split("&")) {
+                if (pair.isEmpty()) continue;
+                int eq = pair.indexOf('=');
+                String k = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+                String v = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+                query.merge(k, v, (a, b) -> a + "," + b);
+            }
+        }
+        String contentType = headers.getOrDefault("content-type", "").toLowerCase(Locale.ROOT);
+        boolean text = contentType.isEmpty() || contentType.startsWith("text/") || contentType.contains("json")
+                || contentType.contains("xml") || contentType.contains("x-www-form-urlencoded") || contentType.contains("javascript");
+        long now = System.currentTimeMillis();
+        var http = APIGatewayV2HTTPEvent.RequestContext.Http.builder()
+                .withMethod(method).withPath(rawPath).withProtocol("HTTP/1.1")
+                .withSourceIp(x.getRemoteAddress().getAddress().getHostAddress())
+                .withUserAgent(headers.getOrDefault("user-agent", "")).build();
+        var rc = APIGatewayV2HTTPEvent.RequestContext.builder()
+                .withAccountId("000000000000").withApiId("local").withDomainName("127.0.0.1").withDomainPrefix("local")
+                .withHttp(http).withRequestId(requestId).withRouteKey(route.route().routeKey()).withStage("$default")
+                .withTime(REQUEST_TIME.format(Instant.ofEpochMilli(now))).withTimeEpoch(now);
+        if (claims != null) {
+            var jwtDesc = APIGatewayV2HTTPEvent.RequestContext.Authorizer.JWT.builder()
+                    .withClaims(claims.claims()).withScopes(claims.scopes().isEmpty() ? null : claims.scopes()).build();
+            rc.withAuthorizer(APIGatewayV2HTTPEvent.RequestContext.Authorizer.builder().withJwt(jwtDesc).build());
+        }
+        return APIGatewayV2HTTPEvent.builder()
+                .withVersion("2.0")
+                .withRouteKey(route.route().routeKey())
+                .withRawPath(rawPath)
+                .withRawQueryString(rawQuery == null ? "" : rawQuery)
+                .withCookies(cookies.isEmpty() ? null : cookies)
+                .withHeaders(headers)
+                .withQueryStringParameters(query.isEmpty() ? null : query)
+                .withPathParameters(pathParams.isEmpty() ? null : pathParams)
+                .withRequestContext(rc.build())
+                .withBody(body.length == 0 ? null : text ? new String(body, StandardCharsets.UTF_8) : Base64.getEncoder().encodeToString(body))
+                .withIsBase64Encoded(body.length > 0 && !text)
+                .build();
+    }
+
+    private static byte[] readBody(InputStream in) throws IOException {
+        byte[] data = in.readNBytes(MAX_PAYLOAD + 1);
+        return data.length > MAX_PAYLOAD ? null : data;
+    }
+
+    private static void write(HttpExchange x, APIGatewayV2HTTPResponse r) throws IOException {
+        if (r.getHeaders() != null) r.getHeaders().forEach((k, v) -> x.getResponseHeaders().add(k, v));
+        byte[] body = r.getBody() == null ? new byte[0]
+                : r.getIsBase64Encoded() ? Base64.getDecoder().decode(r.getBody()) : r.getBody().getBytes(StandardCharsets.UTF_8);
+        x.sendResponseHeaders(r.getStatusCode(), body.length == 0 ? -1 : body.length);
+        if (body.length > 0) try (OutputStream os = x.getResponseBody()) { os.write(body); }
+    }
+
+    private static int answer(HttpExchange x, int status, String json) throws IOException {
+        x.getResponseHeaders().add("content-type", "application/json");
+        byte[] b = json.getBytes(StandardCharsets.UTF_8);
+        x.sendResponseHeaders(status, b.length);
+        try (OutputStream os = x.getResponseBody()) { os.write(b); }
+        return status;
+    }
+
+    private static String error(String code, String message) {
+        return Json.write(Map.of("error", Map.of("code", code, "message", message)));
+    }
+
+    /** One line for a request the runner answered itself; handlers log their own requests. */
+    private static void logLocal(String requestId, String method, String path, int status, long start) {
+        Log.info("request", requestId, "route", method + " " + path, "status", status, "answeredBy", "local-runner",
+                "durationMs", (System.nanoTime() - start) / 1_000_000);
+    }
+
+    @Override
+    public void close() {
+        scheduler.shutdownNow();
+        server.stop(0);
+        client.close();
+        streamsClient.close();
+        dynamo.close();
+    }
+}

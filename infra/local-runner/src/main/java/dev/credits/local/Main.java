@@ -1,0 +1,47 @@
+package dev.credits.local;
+
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * {@code make run}: starts the local stack on 127.0.0.1:$PORT (default 3000). Data lives in memory unless
+ * DATA_DIR names a folder to keep it in.
+ */
+public final class Main {
+    public static void main(String[] args) throws InterruptedException {
+        int port = Integer.parseInt(env("PORT", "3000"));
+        String dataDir = env("DATA_DIR", "");
+        LocalRunner runner = LocalRunner.start(new LocalRunner.Options("127.0.0.1", port,
+                dataDir.isBlank() ? null : Path.of(dataDir), 100, LocalJwt.fromEnv()));
+        CountDownLatch stop = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            runner.close();
+            stop.countDown();
+        }));
+        String base = runner.baseUrl();
+        System.err.println("""
+
+                credits service running at %s  (DynamoDB Local at %s, data %s)
+
+                  ADMIN=$(make -s token ROLE=admin)
+                  curl -s -X POST %s/v1/accounts -H "Authorization: Bearer $ADMIN" \\
+                       -H 'content-type: application/json' -d '{"accountId":"acme","softLimit":5}'
+                  curl -s -X POST %s/v1/accounts/acme/grants -H "Authorization: Bearer $ADMIN" \\
+                       -H 'content-type: application/json' -d '{"credits":10,"reason":"welcome"}'
+                  METER=$(make -s token ROLE=metering)
+                  curl -s -X POST %s/v1/accounts/acme/usage -H "Authorization: Bearer $METER" \\
+                       -H 'content-type: application/json' \\
+                       -d '{"eventId":"evt-1","type":"ai_tokens","model":"gpt-4o-mini","inputTokens":1200,"outputTokens":350}'
+                  OWNER=$(make -s token ROLE=owner ACCOUNT=acme)
+                  curl -s %s/v1/accounts/acme/usage -H "Authorization: Bearer $OWNER"
+
+                Ctrl-C stops it.
+                """.formatted(base, runner.dynamoEndpoint(), dataDir.isBlank() ? "in memory" : dataDir, base, base, base, base));
+        stop.await();
+    }
+
+    private static String env(String name, String fallback) {
+        String v = System.getenv(name);
+        return v == null || v.isBlank() ? fallback : v;
+    }
+}
