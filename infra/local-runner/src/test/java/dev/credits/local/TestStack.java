@@ -1,0 +1,118 @@
+package dev.credits.local;
+
+import dev.credits.core.json.Json;
+import dev.credits.core.store.StoreConfig;
+
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * One local stack per test JVM (DynamoDB Local in memory, the template's tables, the HTTP runner on a free port),
+ * shared by every test class; each test uses fresh account ids, so tests do not see each other's data.
+ * Streams are not polled in the background: a test calls {@link #drain()} when it wants the aggregates current.
+ */
+public final class TestStack {
+    private static LocalRunner runner;
+
+    private TestStack() {}
+
+    public static synchronized LocalRunner runner() {
+        if (runner == null) {
+            runner = LocalRunner.start(new LocalRunner.Options("127.0.0.1", 0, null, 0,
+                    new LocalJwt(LocalJwt.DEFAULT_SECRET, java.time.Clock.systemUTC())));
+            Runtime.getRuntime().addShutdownHook(new Thread(runner::close));
+        }
+        return runner;
+    }
+
+    public static StoreConfig storeConfig() {
+        return StoreConfig.fromEnv(runner().functionEnv());
+    }
+
+    public static void drain() {
+        runner().drainStreams();
+    }
+
+    public static String newAccountId(String prefix) {
+        return prefix + "-" + UUID.randomUUID().toString().substring(0, 12);
+    }
+
+    public static String admin() {
+        return runner().jwt().issue("test-admin", null, List.of("credits/admin"), 3600);
+    }
+
+    public static String metering() {
+        return runner().jwt().issue("test-metering", null, List.of("credits/metering"), 3600);
+    }
+
+    public static String owner(String account) {
+        return runner().jwt().issue("owner-" + account, account, List.of(), 3600);
+    }
+
+    /** A response: status, parsed JSON body (or empty), headers. */
+    public record Resp(int status, Map<String, Object> body, HttpResponse<String> raw) {
+        @SuppressWarnings("unchecked")
+        public Map<String, Object> error() { return (Map<String, Object>) body.get("error"); }
+        public String code() { return error() == null ? null : (String) error().get("code"); }
+        public BigDecimal num(String field) { return (BigDecimal) body.get(field); }
+        @SuppressWarnings("unchecked")
+        public List<Map<String, Object>> items() { return (List<Map<String, Object>>) body.get("items"); }
+    }
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    public static Resp call(String method, String path, String token, String body) {
+        return call(method, path, token, body, "application/json");
+    }
+
+    public static Resp call(String method, String path, String token, String body, String contentType) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(runner().baseUrl() + path)).timeout(Duration.ofSeconds(30));
+        if (token != null) b.header("Authorization", "Bearer " + token);
+        if (contentType != null && body != null) b.header("Content-Type", contentType);
+        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        try {
+            HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            Map<String, Object> parsed = r.body() == null || r.body().isBlank() ? Map.of() : Json.parseObject(r.body());
+            return new Resp(r.statusCode(), parsed, r);
+        } catch (IOException | InterruptedException | Json.MalformedJsonException e) {
+            throw new AssertionError("request failed: " + method + " " + path, e);
+        }
+    }
+
+    public static Resp get(String path, String token) { return call("GET", path, token, null); }
+    public static Resp post(String path, String token, String body) { return call("POST", path, token, body); }
+    public static Resp put(String path, String token, String body) { return call("PUT", path, token, body); }
+
+    /** Creates an account and grants it credits; returns its id. */
+    public static String fundedAccount(String prefix, String credits) {
+        String id = newAccountId(prefix);
+        Resp c = post("/v1/accounts", admin(), "{\"accountId\":\"" + id + "\"}");
+        if (c.status() != 201) throw new AssertionError("create failed: " + c.raw().body());
+        if (credits != null) {
+            Resp g = post("/v1/accounts/" + id + "/grants", admin(), "{\"credits\":" + credits + ",\"reason\":\"test funds\"}");
+            if (g.status() != 201) throw new AssertionError("grant failed: " + g.raw().body());
+        }
+        return id;
+    }
+
+    public static BigDecimal balance(String account) {
+        return get("/v1/accounts/" + account, admin()).num("balance");
+    }
+
+    public static String aiEvent(String eventId, String model, long in, long out) {
+        return "{\"eventId\":\"" + eventId + "\",\"type\":\"ai_tokens\",\"model\":\"" + model
+                + "\",\"inputTokens\":" + in + ",\"outputTokens\":" + out + "}";
+    }
+
+    public static String unitsEvent(String eventId, long units) {
+        return "{\"eventId\":\"" + eventId + "\",\"type\":\"workload_units\",\"units\":" + units + "}";
+    }
+}
