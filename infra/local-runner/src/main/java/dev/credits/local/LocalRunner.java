@@ -206,7 +206,15 @@ public final class LocalRunner implements AutoCloseable {
                     return;
                 }
             }
-            APIGatewayV2HTTPEvent event = event(x, route, match, body, claims, requestId, method, rawPath);
+            APIGatewayV2HTTPEvent event;
+            try {
+                event = event(x, route, match, body, claims, requestId, method, rawPath);
+            } catch (IllegalArgumentException badEscape) {
+                // API Gateway refuses a malformed percent-encoding before any function runs
+                status = answer(x, 400, error("invalid_request", "The path or query string has a malformed %-escape."));
+                logLocal(requestId, method, rawPath, status, start);
+                return;
+            }
             APIGatewayV2HTTPResponse response;
             try {
                 response = route.handler().handleRequest(event, new LocalContext(route.function(), requestId));
