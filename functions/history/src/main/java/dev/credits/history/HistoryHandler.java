@@ -116,7 +116,7 @@ public final class HistoryHandler extends HttpFunction {
     private static Set<EntryType> types(String s) {
         if (s == null) return Set.of();
         Set<EntryType> out = EnumSet.noneOf(EntryType.class);
-        for (String t : s.split(",")) {
+        for (String t : s.split(",", -1)) {
             out.add(EntryType.fromWire(t.trim()).orElseThrow(() -> ApiException.invalid("type",
                     "must be a comma-separated list of ai_tokens, workload_units, grant, forfeit")));
         }
