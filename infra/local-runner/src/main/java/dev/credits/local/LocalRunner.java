@@ -127,6 +127,7 @@ public final class LocalRunner implements AutoCloseable {
     public int port() { return server.getAddress().getPort(); }
     public String baseUrl() { return "http://127.0.0.1:" + port(); }
     public DynamoDbClient dynamo() { return client; }
+    public DynamoDbStreamsClient streams() { return streamsClient; }
     public String dynamoEndpoint() { return dynamo.endpoint(); }
     public LocalJwt jwt() { return jwt; }
     /** The environment the functions were given (table names, endpoint). */
