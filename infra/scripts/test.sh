@@ -7,10 +7,19 @@ export JAVA_HOME PATH="$JAVA_HOME/bin:$PATH"
 export MAVEN_OPTS="${MAVEN_OPTS:---sun-misc-unsafe-memory-access=allow}"
 start=$(date +%s)
 
-echo "==> [1/2] template: SAM and CloudFormation lint"
+echo "==> [1/3] template: SAM and CloudFormation lint"
 infra/scripts/lint-template.sh
 
-echo "==> [2/2] Maven: unit, handler integration (DynamoDB Local in-process), local-runner HTTP and concurrency tests"
+echo "==> [2/3] Maven: unit, handler integration (DynamoDB Local in-process), local-runner HTTP and concurrency tests"
 mvn -B -ntp -Dstyle.color=never verify
+
+echo "==> [3/3] sam build resolves every function to the zip Maven built (what sam deploy uploads)"
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+SAM_CLI_TELEMETRY=0 .venv/bin/sam build -t template.yaml -b "$out/build" > "$out/sam-build.log" 2>&1 || { cat "$out/sam-build.log"; exit 1; }
+for zip in $(grep -E '^\s+CodeUri:' "$out/build/template.yaml" | awk '{print $2}'); do
+  (cd "$out/build" && test -f "$zip") || { echo "sam build points at a missing package: $zip"; exit 1; }
+done
+echo "sam build: ok"
 
 echo "==> all tests passed in $(( $(date +%s) - start ))s"
