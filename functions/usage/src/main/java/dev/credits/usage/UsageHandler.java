@@ -67,6 +67,10 @@ public final class UsageHandler extends HttpFunction {
         String accountId = request.accountId();
         request.caller().require(accountId, Caller.Role.METERING, Caller.Role.ADMIN);
         UsageEvent event = parse(request.jsonBody(MAX_BODY_BYTES));
+        if (event instanceof UsageEvent.WorkloadUnits wu && wu.unitKind() == null) {
+            // the default kind, named: "units": 3 and "units": 3, "unit": "standard" are the same event
+            event = new UsageEvent.WorkloadUnits(wu.eventId(), prices.unitKindOf(wu), wu.units(), wu.occurredAt());
+        }
         return record(new AccountId(accountId), event);
     }
 

@@ -139,4 +139,16 @@ class IdempotencyTest {
         assertEquals(201, post("/v1/accounts/" + a + "/usage", metering(), unitsEvent("shared-id", 10)).status());
         assertEquals(201, post("/v1/accounts/" + b + "/usage", metering(), unitsEvent("shared-id", 20)).status());
     }
+
+    @Test
+    void namingTheDefaultUnitKindIsTheSameEvent() {
+        String id = fundedAccount("unit-default", "1");
+        assertEquals(201, post("/v1/accounts/" + id + "/usage", metering(), unitsEvent("u-1", 5)).status());
+        Resp named = post("/v1/accounts/" + id + "/usage", metering(),
+                "{\"eventId\":\"u-1\",\"type\":\"workload_units\",\"units\":5,\"unit\":\"standard\"}");
+        assertEquals(200, named.status(), named.raw().body());
+        Resp gpu = post("/v1/accounts/" + id + "/usage", metering(),
+                "{\"eventId\":\"u-1\",\"type\":\"workload_units\",\"units\":5,\"unit\":\"gpu\"}");
+        assertEquals(409, gpu.status());
+    }
 }

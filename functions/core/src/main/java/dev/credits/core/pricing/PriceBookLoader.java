@@ -36,6 +36,7 @@ public final class PriceBookLoader {
         Map<String, Object> ai = (Map<String, Object>) require(doc, "aiModels");
         Map<String, PriceBook.ModelRate> models = new HashMap<>();
         ai.forEach((model, v) -> {
+            if (!(v instanceof Map)) throw new IllegalArgumentException("price book: model '" + model + "' must be a JSON object");
             Map<String, Object> r = (Map<String, Object>) v;
             models.put(model, new PriceBook.ModelRate((BigDecimal) require(r, "inputPer1M"),
                     (BigDecimal) require(r, "outputPer1M")));
@@ -44,14 +45,27 @@ public final class PriceBookLoader {
         String defaultKind = (String) require(wu, "default");
         Map<String, Object> kinds = (Map<String, Object>) require(wu, "kinds");
         Map<String, PriceBook.UnitRate> units = new HashMap<>();
-        kinds.forEach((kind, v) -> units.put(kind,
+        kinds.forEach((kind, v) -> units.put(kind, !(v instanceof Map) ? failKind(kind) :
                 new PriceBook.UnitRate((BigDecimal) require((Map<String, Object>) v, "perUnit"))));
         return new PriceBook(version, models, defaultKind, units);
+    }
+
+    private static PriceBook.UnitRate failKind(String kind) {
+        throw new IllegalArgumentException("price book: unit kind '" + kind + "' must be a JSON object");
     }
 
     private static Object require(Map<String, Object> m, String key) {
         Object v = m.get(key);
         if (v == null || v == Json.NULL) throw new IllegalArgumentException("price book: '" + key + "' is missing");
+        Class<?> expected = switch (key) {
+            case "version", "default" -> String.class;
+            case "aiModels", "workloadUnits", "kinds" -> Map.class;
+            default -> BigDecimal.class;
+        };
+        if (!expected.isInstance(v)) {
+            throw new IllegalArgumentException("price book: '" + key + "' must be a " + (expected == BigDecimal.class
+                    ? "number" : expected == String.class ? "string" : "JSON object"));
+        }
         return v;
     }
 }
