@@ -11,7 +11,7 @@ ACCOUNT ?=
 RUNNER_CP = infra/local-runner/target/classes:$$(cat infra/local-runner/target/classpath.txt)
 JVM_FLAGS := --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC
 
-.PHONY: run test build token lint clean
+.PHONY: run test build token lint clean venv
 
 ## make run: build, then start the local stack on 127.0.0.1:$(PORT) (DATA_DIR=<folder> keeps data)
 run: build
@@ -36,6 +36,10 @@ token:
 ## make lint: sam validate --lint and cfn-lint on template.yaml
 lint:
 	@infra/scripts/lint-template.sh
+
+## make venv: the Python tools (aws-sam-cli, cfn-lint, moto server) in .venv
+venv:
+	@infra/scripts/venv.sh
 
 clean:
 	@$(MVN) -q clean

@@ -10,12 +10,19 @@ start=$(date +%s)
 echo "==> [1/3] template: SAM and CloudFormation lint"
 infra/scripts/lint-template.sh
 
-echo "==> [2/3] Maven: unit, handler integration (DynamoDB Local in-process), local-runner HTTP and concurrency tests"
+echo "==> [2/3] Maven: unit, handler integration (DynamoDB Local in-process), local-runner HTTP, concurrency and alert tests"
+echo "    starting moto server (SNS and SQS emulator) for the alert tests ..."
+MOTO_ENDPOINT=$(infra/scripts/moto.sh)
+export MOTO_ENDPOINT
+stop_moto() { kill "$(cat .local/moto.pid 2>/dev/null)" 2>/dev/null || true; }
+trap stop_moto EXIT
+echo "    moto server at $MOTO_ENDPOINT"
 mvn -B -ntp -Dstyle.color=never verify
+stop_moto
 
 echo "==> [3/3] sam build resolves every function to the zip Maven built (what sam deploy uploads)"
 out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+trap 'rm -rf "$out"; stop_moto' EXIT
 SAM_CLI_TELEMETRY=0 .venv/bin/sam build -t template.yaml -b "$out/build" > "$out/sam-build.log" 2>&1 || { cat "$out/sam-build.log"; exit 1; }
 for zip in $(grep -E '^\s+CodeUri:' "$out/build/template.yaml" | awk '{print $2}'); do
   (cd "$out/build" && test -f "$zip") || { echo "sam build points at a missing package: $zip"; exit 1; }

@@ -19,6 +19,7 @@ import dev.credits.core.http.Request;
 import dev.credits.core.http.Response;
 import dev.credits.core.http.Views;
 import dev.credits.core.money.Credits;
+import dev.credits.core.store.AlertStore;
 import dev.credits.core.store.Clients;
 import dev.credits.core.store.CreditsStore;
 import dev.credits.core.store.StoreConfig;
@@ -44,6 +45,8 @@ public final class AccountsHandler extends HttpFunction {
     private static final Pattern EMAIL = Pattern.compile("[^@\\s]{1,64}@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)+");
 
     private final CreditsStore store;
+    private final AlertStore alerts;
+    private final AlertSubscriptions subscriptions;
     private final Clock clock;
 
     public AccountsHandler() {
@@ -51,11 +54,14 @@ public final class AccountsHandler extends HttpFunction {
     }
 
     public AccountsHandler(Map<String, String> env) {
-        this(Clients.dynamo(StoreConfig.fromEnv(env)), StoreConfig.fromEnv(env), Clock.systemUTC());
+        this(Clients.dynamo(StoreConfig.fromEnv(env)), StoreConfig.fromEnv(env), AlertSubscriptions.fromEnv(env),
+                Clock.systemUTC());
     }
 
-    public AccountsHandler(DynamoDbClient dynamo, StoreConfig config, Clock clock) {
+    public AccountsHandler(DynamoDbClient dynamo, StoreConfig config, AlertSubscriptions subscriptions, Clock clock) {
         this.store = new CreditsStore(dynamo, config, clock);
+        this.alerts = new AlertStore(dynamo, config, clock);
+        this.subscriptions = subscriptions;
         this.clock = clock;
     }
 
@@ -91,7 +97,10 @@ public final class AccountsHandler extends HttpFunction {
         Instant now = now();
         Account a = new Account(new AccountId(id), AccountStatus.ACTIVE, 0, 0, hardLimit, soft, email, plan, now, now, null);
         return switch (store.create(a)) {
-            case Outcomes.Create.Created c -> Response.json(201, Views.account(c.account()));
+            case Outcomes.Create.Created c -> {
+                if (email != null) reconcileSubscription(c.account().id(), r.requestId());
+                yield Response.json(201, Views.account(c.account()));
+            }
             case Outcomes.Create.Exists e -> throw new ApiException(409, "account_exists",
                     "Account '" + id + "' already exists.", Map.of("field", "accountId"), null);
         };
@@ -129,11 +138,28 @@ public final class AccountsHandler extends HttpFunction {
                 ? (f.isNull("alertEmail") ? new Change.Clear<>() : new Change.To<>(email(f)))
                 : new Change.Keep<>();
         return switch (store.setLimits(new AccountId(id), new Limits.LimitsChange(soft, hard, mail))) {
-            case Outcomes.SetLimits.Updated u -> Response.json(200, Views.account(u.account()));
+            case Outcomes.SetLimits.Updated u -> {
+                reconcileSubscription(u.account().id(), r.requestId());
+                yield Response.json(200, Views.account(u.account()));
+            }
             case Outcomes.SetLimits.Invalid i -> throw ApiException.invalid(i.problem().field(), i.problem().message());
             case Outcomes.SetLimits.Closed c -> throw ApiException.closed(id);
             case Outcomes.SetLimits.NotFound n -> throw ApiException.notFound(id);
         };
+    }
+
+    /**
+     * Makes the SNS subscription match the stored alert email: subscribe the new address, record it, then drop the
+     * old one. Runs after every limits update, so a retry after a failure here finishes the job.
+     */
+    private void reconcileSubscription(AccountId id, String requestId) {
+        AlertStore.SubscriptionState st = alerts.subscriptionState(id);
+        String have = st.current() == null ? null : st.current().email();
+        if (java.util.Objects.equals(st.wantedEmail(), have)) return;
+        AlertStore.Subscription next = st.wantedEmail() == null ? null
+                : new AlertStore.Subscription(st.wantedEmail(), subscriptions.subscribe(id.value(), st.wantedEmail(), requestId));
+        alerts.recordSubscription(id, next);
+        if (st.current() != null) subscriptions.unsubscribe(st.current().arn(), requestId);
     }
 
     private APIGatewayV2HTTPResponse grant(Request r) {

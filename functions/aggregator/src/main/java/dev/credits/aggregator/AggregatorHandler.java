@@ -10,12 +10,12 @@ import dev.credits.core.store.Clients;
 import dev.credits.core.store.CreditsStore;
 import dev.credits.core.store.Items;
 import dev.credits.core.store.StoreConfig;
+import dev.credits.core.store.StreamImages;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -52,7 +52,7 @@ public final class AggregatorHandler implements RequestHandler<DynamodbEvent, St
             try {
                 if (!"INSERT".equals(record.getEventName()) || record.getDynamodb() == null
                         || record.getDynamodb().getNewImage() == null) { skipped++; continue; }
-                Map<String, AttributeValue> image = toSdk(record.getDynamodb().getNewImage());
+                Map<String, AttributeValue> image = StreamImages.toSdk(record.getDynamodb().getNewImage());
                 if (!image.containsKey("kind") || !"entry".equals(image.get("kind").s())) { skipped++; continue; }
                 LedgerEntry entry = Items.entry(image);
                 if (!entry.type().isUsage()) { skipped++; continue; }
@@ -74,23 +74,4 @@ public final class AggregatorHandler implements RequestHandler<DynamodbEvent, St
         return r.getDynamodb() == null ? null : r.getDynamodb().getSequenceNumber();
     }
 
-    /** Lambda's event model of an attribute value, as the SDK's. */
-    static Map<String, AttributeValue> toSdk(Map<String, com.amazonaws.services.lambda.runtime.events.models.dynamodb.AttributeValue> in) {
-        Map<String, AttributeValue> out = new HashMap<>();
-        in.forEach((k, v) -> out.put(k, toSdk(v)));
-        return out;
-    }
-
-    static AttributeValue toSdk(com.amazonaws.services.lambda.runtime.events.models.dynamodb.AttributeValue v) {
-        AttributeValue.Builder b = AttributeValue.builder();
-        if (v.getS() != null) return b.s(v.getS()).build();
-        if (v.getN() != null) return b.n(v.getN()).build();
-        if (v.getBOOL() != null) return b.bool(v.getBOOL()).build();
-        if (v.getNULL() != null) return b.nul(v.getNULL()).build();
-        if (v.getM() != null) return b.m(toSdk(v.getM())).build();
-        if (v.getL() != null) return b.l(v.getL().stream().map(AggregatorHandler::toSdk).toList()).build();
-        if (v.getSS() != null) return b.ss(v.getSS()).build();
-        if (v.getNS() != null) return b.ns(v.getNS()).build();
-        return b.nul(true).build();
-    }
 }

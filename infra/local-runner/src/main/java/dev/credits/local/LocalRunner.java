@@ -46,9 +46,10 @@ public final class LocalRunner implements AutoCloseable {
     private static final DateTimeFormatter REQUEST_TIME = DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.ENGLISH)
             .withZone(ZoneOffset.UTC);
 
-    public record Options(String host, int port, Path dataDir, long streamPollMillis, LocalJwt jwt) {
+    /** @param snsEndpoint an SNS API (moto) to create the template's topics on and publish to, or null to log alerts */
+    public record Options(String host, int port, Path dataDir, long streamPollMillis, LocalJwt jwt, String snsEndpoint) {
         public static Options defaults() {
-            return new Options("127.0.0.1", 0, null, 100, LocalJwt.fromEnv());
+            return new Options("127.0.0.1", 0, null, 100, LocalJwt.fromEnv(), null);
         }
     }
 
@@ -72,12 +73,15 @@ public final class LocalRunner implements AutoCloseable {
         this.client = dynamo.client();
         this.streamsClient = dynamo.streamsClient();
         dynamo.createTables(template, client);
-        List<String> tables = template.tables().stream().map(Template.Table::logicalId).toList();
+        Map<String, String> refs = new LinkedHashMap<>();
+        for (Template.Table t : template.tables()) refs.put(t.logicalId(), t.logicalId()); // a table is named by its logical id
+        for (String topic : template.topics()) refs.put(topic, topicArn(topic, o.snsEndpoint()));
         this.functionEnv = new LinkedHashMap<>();
         for (Template.Function f : template.functions()) {
-            Map<String, String> env = resolveEnv(f.environment(), tables);
+            Map<String, String> env = resolveEnv(f.environment(), refs);
             env.put("AWS_REGION", "us-east-1");
             env.put("DYNAMODB_ENDPOINT", dynamo.endpoint());
+            if (o.snsEndpoint() != null) env.put("SNS_ENDPOINT", o.snsEndpoint());
             env.put("AWS_LAMBDA_FUNCTION_NAME", f.logicalId());
             functionEnv.putAll(env);
             Object handler = instantiate(f.handlerClass(), env);
@@ -150,16 +154,24 @@ public final class LocalRunner implements AutoCloseable {
         }
     }
 
-    private static Map<String, String> resolveEnv(Map<String, Object> raw, List<String> tables) {
+    private static Map<String, String> resolveEnv(Map<String, Object> raw, Map<String, String> refs) {
         Map<String, String> env = new LinkedHashMap<>();
         raw.forEach((k, v) -> {
             if (v instanceof String s) {
                 if (!k.equals("JAVA_TOOL_OPTIONS")) env.put(k, s);
-            } else if (v instanceof Map<?, ?> m && m.get("Ref") instanceof String ref && tables.contains(ref)) {
-                env.put(k, ref); // locally a table is named by its logical id
+            } else if (v instanceof Map<?, ?> m && m.get("Ref") instanceof String ref && refs.containsKey(ref)) {
+                env.put(k, refs.get(ref));
             }
         });
         return env;
+    }
+
+    /** Creates the topic on the SNS endpoint (idempotent), or names the log-only stand-in when there is none. */
+    private static String topicArn(String logicalId, String snsEndpoint) {
+        if (snsEndpoint == null) return "local-log:" + logicalId;
+        try (var sns = dev.credits.alerts.AlertHandler.sns(Map.of("SNS_ENDPOINT", snsEndpoint, "AWS_REGION", "us-east-1"))) {
+            return sns.createTopic(b -> b.name(logicalId)).topicArn();
+        }
     }
 
     private static Object instantiate(String className, Map<String, String> env) {

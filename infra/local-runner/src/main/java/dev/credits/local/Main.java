@@ -11,8 +11,9 @@ public final class Main {
     public static void main(String[] args) throws InterruptedException {
         int port = Integer.parseInt(env("PORT", "3000"));
         String dataDir = env("DATA_DIR", "");
+        String sns = env("SNS_ENDPOINT", "");
         LocalRunner runner = LocalRunner.start(new LocalRunner.Options("127.0.0.1", port,
-                dataDir.isBlank() ? null : Path.of(dataDir), 100, LocalJwt.fromEnv()));
+                dataDir.isBlank() ? null : Path.of(dataDir), 100, LocalJwt.fromEnv(), sns.isBlank() ? null : sns));
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             runner.close();
@@ -21,7 +22,7 @@ public final class Main {
         String base = runner.baseUrl();
         System.err.println("""
 
-                credits service running at %s  (DynamoDB Local at %s, data %s)
+                credits service running at %s  (DynamoDB Local at %s, data %s; alerts: %s)
 
                   ADMIN=$(make -s token ROLE=admin)
                   curl -s -X POST %s/v1/accounts -H "Authorization: Bearer $ADMIN" \\
@@ -36,7 +37,8 @@ public final class Main {
                   curl -s %s/v1/accounts/acme/usage -H "Authorization: Bearer $OWNER"
 
                 Ctrl-C stops it.
-                """.formatted(base, runner.dynamoEndpoint(), dataDir.isBlank() ? "in memory" : dataDir, base, base, base, base));
+                """.formatted(base, runner.dynamoEndpoint(), dataDir.isBlank() ? "in memory" : dataDir,
+                sns.isBlank() ? "logged, not sent (set SNS_ENDPOINT to publish)" : "published to " + sns, base, base, base, base));
         stop.await();
     }
 

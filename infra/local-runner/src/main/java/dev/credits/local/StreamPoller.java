@@ -152,12 +152,21 @@ public final class StreamPoller {
             if (e.getValue() instanceof Map<?, ?> sub) {
                 if (!(actual instanceof Map<?, ?> a) || !matches((Map<String, Object>) sub, (Map<String, Object>) a)) return false;
             } else if (e.getValue() instanceof List<?> allowed) {
-                if (actual == null || !allowed.contains(actual)) return false;
+                if (actual == null || allowed.stream().noneMatch(a -> allows(a, actual))) return false;
             } else {
                 return false;
             }
         }
         return true;
+    }
+
+    /** One allowed value: an exact value, or {"prefix": "..."}. */
+    private static boolean allows(Object allowed, Object actual) {
+        if (allowed instanceof Map<?, ?> m && m.get("prefix") instanceof String p) {
+            return actual instanceof String s && s.startsWith(p);
+        }
+        if (allowed instanceof Map<?, ?> m) throw new IllegalArgumentException("filter operator not supported locally: " + m.keySet());
+        return allowed.equals(actual);
     }
 
     static DynamodbEvent.DynamodbStreamRecord convert(Record rec) {

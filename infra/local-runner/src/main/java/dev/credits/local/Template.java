@@ -76,6 +76,15 @@ public final class Template {
         return out;
     }
 
+    /** Logical ids of the SNS topics. */
+    public List<String> topics() {
+        List<String> out = new ArrayList<>();
+        resources().forEach((id, r) -> {
+            if ("AWS::SNS::Topic".equals(map(r).get("Type"))) out.add(id);
+        });
+        return out;
+    }
+
     public List<Function> functions() {
         Map<String, Object> globals = map(map(doc.get("Globals")).get("Function"));
         Map<String, Object> globalEnv = map(map(globals.get("Environment")).get("Variables"));

@@ -27,10 +27,16 @@ public final class TestStack {
     public static synchronized LocalRunner runner() {
         if (runner == null) {
             runner = LocalRunner.start(new LocalRunner.Options("127.0.0.1", 0, null, 0,
-                    new LocalJwt(LocalJwt.DEFAULT_SECRET, java.time.Clock.systemUTC())));
+                    new LocalJwt(LocalJwt.DEFAULT_SECRET, java.time.Clock.systemUTC()), motoEndpoint()));
             Runtime.getRuntime().addShutdownHook(new Thread(runner::close));
         }
         return runner;
+    }
+
+    /** The SNS/SQS emulator (moto server) the test command starts, or null when tests run without it. */
+    public static String motoEndpoint() {
+        String e = System.getenv("MOTO_ENDPOINT");
+        return e == null || e.isBlank() ? null : e;
     }
 
     public static StoreConfig storeConfig() {

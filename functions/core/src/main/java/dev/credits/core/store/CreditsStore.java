@@ -3,6 +3,7 @@ package dev.credits.core.store;
 import dev.credits.core.domain.Account;
 import dev.credits.core.domain.AccountId;
 import dev.credits.core.domain.AccountStatus;
+import dev.credits.core.domain.Alerts;
 import dev.credits.core.domain.ChargeOutcome;
 import dev.credits.core.domain.EntryType;
 import dev.credits.core.domain.LedgerEntry;
@@ -105,14 +106,20 @@ public final class CreditsStore {
         values.put(":now", s(entry.recordedAt().toString()));
         values.put(":one", n(1));
         String condition = "#st = :active";
+        String rearm = "";
         if (charge) {
             values.put(":cost", n(-delta));
             condition += " AND spendable >= :cost";
+        } else {
+            // credit added: a "usage stopped" episode is over, the next refusal alerts again
+            rearm = ", stopAlert = :armed";
+            values.put(":armed", s(Alerts.State.ARMED.wire()));
         }
         Update accountUpdate = Update.builder()
                 .tableName(accounts)
                 .key(Items.accountKey(entry.accountId()))
-                .updateExpression("SET balance = balance + :d, spendable = spendable + :d, updatedAt = :now, rev = rev + :one")
+                .updateExpression("SET balance = balance + :d, spendable = spendable + :d, updatedAt = :now, rev = rev + :one"
+                        + rearm + " ADD softHeadroom :d")
                 .conditionExpression(condition)
                 .expressionAttributeNames(Map.of("#st", "status"))
                 .expressionAttributeValues(values)
@@ -151,6 +158,8 @@ public final class CreditsStore {
                     }
                     Account old = Items.account(onAccount.item());
                     if (old.status() == AccountStatus.CLOSED) return new ChargeOutcome.AccountClosed(entry.accountId());
+                    Alerts.State stop = Alerts.State.fromWire(Items.str(onAccount.item(), "stopAlert"));
+                    if (stop != Alerts.State.PENDING && stop != Alerts.State.SENT) markStopped(entry.accountId());
                     return new ChargeOutcome.HardLimitReached(-delta, old);
                 }
                 if (attempt >= MAX_ATTEMPTS) throw new StoreUnavailableException("transaction kept conflicting", e);
@@ -158,6 +167,26 @@ public final class CreditsStore {
             } catch (SdkException e) {
                 throw unavailable(e);
             }
+        }
+    }
+
+    /**
+     * Records the first refusal of a stop episode, for the "consumption stopped" alert. Only the first refused
+     * event of an episode gets here (later ones see PENDING or SENT in the old image), so refusals stay write-free.
+     */
+    private void markStopped(AccountId id) {
+        try {
+            dynamo.updateItem(b -> b.tableName(accounts).key(Items.accountKey(id))
+                    .updateExpression("SET stopAlert = :pending, stopEpisode = if_not_exists(stopEpisode, :zero) + :one")
+                    .conditionExpression("#st = :active AND (attribute_not_exists(stopAlert) OR stopAlert = :armed)")
+                    .expressionAttributeNames(Map.of("#st", "status"))
+                    .expressionAttributeValues(Map.of(":pending", s(Alerts.State.PENDING.wire()), ":armed",
+                            s(Alerts.State.ARMED.wire()), ":zero", n(0), ":one", n(1),
+                            ":active", s(AccountStatus.ACTIVE.name()))));
+        } catch (ConditionalCheckFailedException raced) {
+            // another refusal marked it first
+        } catch (SdkException e) {
+            // the refusal stands; the alert for it is lost only if this write is, and the next refusal retries it
         }
     }
 
@@ -193,8 +222,27 @@ public final class CreditsStore {
             v.put(":one", n(1));
             StringBuilder set = new StringBuilder("SET hardLimit = :hard, spendable = spendable + :shift, updatedAt = :now, rev = rev + :one");
             List<String> remove = new ArrayList<>();
-            if (soft != null) { set.append(", softLimit = :soft"); v.put(":soft", n(soft)); } else remove.add("softLimit");
+            if (soft != null) {
+                // the headroom is computed by DynamoDB from the committed balance, so no charge can slip between
+                set.append(", softLimit = :soft, softHeadroom = balance - :soft");
+                v.put(":soft", n(soft));
+                if (current.softLimit() == null) {
+                    // a new soft limit starts a new episode, armed: set above the balance, it alerts once
+                    set.append(", softAlert = :armed, softEpisode = if_not_exists(softEpisode, :zero) + :one");
+                    v.put(":armed", s(Alerts.State.ARMED.wire()));
+                    v.put(":zero", n(0));
+                }
+            } else {
+                remove.add("softLimit");
+                remove.add("softHeadroom");
+                remove.add("softAlert");
+            }
             if (email != null) { set.append(", alertEmail = :email"); v.put(":email", s(email)); } else remove.add("alertEmail");
+            if (hard < current.hardLimit()) {
+                // a lower floor frees credit: a "usage stopped" episode is over
+                set.append(", stopAlert = :stopArmed");
+                v.put(":stopArmed", s(Alerts.State.ARMED.wire()));
+            }
             String cond = "#st = :active AND hardLimit = :oldHard";
             if (current.softLimit() != null) { cond += " AND softLimit = :oldSoft"; v.put(":oldSoft", n(current.softLimit())); }
             else cond += " AND attribute_not_exists(softLimit)";
@@ -226,6 +274,7 @@ public final class CreditsStore {
                     null, null, null, null, Map.of(), null, "account closed: unused balance forfeited", null);
             Map<String, AttributeValue> v = new HashMap<>();
             v.put(":f", n(forfeit));
+            v.put(":negf", n(-forfeit));
             v.put(":b", n(current.balance()));
             v.put(":active", s(AccountStatus.ACTIVE.name()));
             v.put(":closed", s(AccountStatus.CLOSED.name()));
@@ -233,7 +282,7 @@ public final class CreditsStore {
             v.put(":one", n(1));
             Update u = Update.builder().tableName(accounts).key(Items.accountKey(id))
                     .updateExpression("SET #st = :closed, balance = balance - :f, spendable = spendable - :f, "
-                            + "closedAt = :now, updatedAt = :now, rev = rev + :one")
+                            + "closedAt = :now, updatedAt = :now, rev = rev + :one ADD softHeadroom :negf")
                     .conditionExpression("#st = :active AND balance = :b")
                     .expressionAttributeNames(Map.of("#st", "status"))
                     .expressionAttributeValues(v).build();

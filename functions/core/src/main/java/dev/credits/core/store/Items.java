@@ -34,7 +34,14 @@ public final class Items {
         m.put("held", n(a.held()));
         m.put("hardLimit", n(a.hardLimit()));
         m.put("spendable", n(a.spendable()));
-        if (a.softLimit() != null) m.put("softLimit", n(a.softLimit()));
+        if (a.softLimit() != null) {
+            m.put("softLimit", n(a.softLimit()));
+            long headroom = a.balance() - a.softLimit();
+            m.put("softHeadroom", n(headroom));
+            // created below its soft limit: nothing crossed yet, so no alert until it has been above it once
+            m.put("softAlert", s((headroom < 0 ? dev.credits.core.domain.Alerts.State.SENT : dev.credits.core.domain.Alerts.State.ARMED).wire()));
+            m.put("softEpisode", n(1));
+        }
         if (a.alertEmail() != null) m.put("alertEmail", s(a.alertEmail()));
         if (a.plan() != null) m.put("plan", s(a.plan()));
         m.put("createdAt", s(a.createdAt().toString()));
@@ -111,11 +118,11 @@ public final class Items {
                 str(m, "requestHash"));
     }
 
-    static long longOf(Map<String, AttributeValue> m, String k) {
+    public static long longOf(Map<String, AttributeValue> m, String k) {
         return Long.parseLong(m.get(k).n());
     }
 
-    static String str(Map<String, AttributeValue> m, String k) {
+    public static String str(Map<String, AttributeValue> m, String k) {
         AttributeValue v = m.get(k);
         return v == null ? null : v.s();
     }

@@ -1,0 +1,135 @@
+package dev.credits.alerts;
+
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.RequestHandler;
+import com.amazonaws.services.lambda.runtime.events.DynamodbEvent;
+import com.amazonaws.services.lambda.runtime.events.StreamsEventResponse;
+import dev.credits.core.domain.Alerts;
+import dev.credits.core.log.Log;
+import dev.credits.core.store.AlertStore;
+import dev.credits.core.store.Clients;
+import dev.credits.core.store.StoreConfig;
+import dev.credits.core.store.StreamImages;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.sns.SnsClient;
+import software.amazon.awssdk.services.sns.SnsClientBuilder;
+
+import java.net.URI;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Fed by the accounts table's stream (new and old images; the template's filter passes only records in which an
+ * alert state can move): sends each soft-limit crossing and each "usage stopped" episode to SNS exactly once, and
+ * re-arms when the condition is over. The usage hot path never waits on SNS.
+ */
+public final class AlertHandler implements RequestHandler<DynamodbEvent, StreamsEventResponse> {
+    /** Marks the local runner's "no SNS endpoint" mode. */
+    public static final String LOG_ONLY_PREFIX = "local-log:";
+
+    private final AlertStore store;
+    private final AlertPublisher publisher;
+    private final Clock clock;
+
+    public AlertHandler() {
+        this(System.getenv());
+    }
+
+    public AlertHandler(Map<String, String> env) {
+        this(Clients.dynamo(StoreConfig.fromEnv(env)), StoreConfig.fromEnv(env), publisher(env), Clock.systemUTC());
+    }
+
+    public AlertHandler(DynamoDbClient dynamo, StoreConfig config, AlertPublisher publisher, Clock clock) {
+        this.store = new AlertStore(dynamo, config, clock);
+        this.publisher = publisher;
+        this.clock = clock;
+    }
+
+    static AlertPublisher publisher(Map<String, String> env) {
+        String topic = env.get("ALERTS_TOPIC_ARN");
+        if (topic == null || topic.isBlank()) throw new IllegalStateException("ALERTS_TOPIC_ARN is not set");
+        if (topic.startsWith(LOG_ONLY_PREFIX)) return new AlertPublisher.LogOnly();
+        return new AlertPublisher.Sns(sns(env), topic);
+    }
+
+    /** An SNS client built like the DynamoDB one: explicit HTTP client and region; SNS_ENDPOINT for emulators. */
+    public static SnsClient sns(Map<String, String> env) {
+        SnsClientBuilder b = SnsClient.builder()
+                .httpClient(UrlConnectionHttpClient.builder().build())
+                .region(Region.of(env.getOrDefault("AWS_REGION", "us-east-1")));
+        String endpoint = env.get("SNS_ENDPOINT");
+        if (endpoint != null && !endpoint.isBlank()) {
+            b.endpointOverride(URI.create(endpoint))
+                    .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local")));
+        } else {
+            b.credentialsProvider(EnvironmentVariableCredentialsProvider.create());
+        }
+        return b.build();
+    }
+
+    @Override
+    public StreamsEventResponse handleRequest(DynamodbEvent event, Context context) {
+        String requestId = context == null ? "-" : context.getAwsRequestId();
+        List<DynamodbEvent.DynamodbStreamRecord> records = event.getRecords() == null ? List.of() : event.getRecords();
+        List<StreamsEventResponse.BatchItemFailure> failures = new ArrayList<>();
+        int sent = 0;
+        for (int i = 0; i < records.size(); i++) {
+            DynamodbEvent.DynamodbStreamRecord r = records.get(i);
+            try {
+                if (r.getDynamodb() == null || r.getDynamodb().getNewImage() == null) continue;
+                Map<String, AttributeValue> image = StreamImages.toSdk(r.getDynamodb().getNewImage());
+                if (!image.containsKey("balance")) continue;
+                Instant at = r.getDynamodb().getApproximateCreationDateTime() == null ? clock.instant()
+                        : r.getDynamodb().getApproximateCreationDateTime().toInstant();
+                Alerts.Image img = AlertStore.image(image);
+                for (Alerts.Decision d : Alerts.decide(img)) {
+                    switch (d) {
+                        case Alerts.Decision.Send send -> { if (send(send, img, at, requestId)) sent++; }
+                        case Alerts.Decision.Rearm rearm -> store.rearm(rearm.account(), rearm.kind());
+                    }
+                }
+            } catch (RuntimeException e) {
+                Log.error("alert_failed", requestId, "sequenceNumber", r.getDynamodb() == null ? null : r.getDynamodb().getSequenceNumber(),
+                        "cause", e.getClass().getName());
+                for (int j = i; j < records.size(); j++) {
+                    var d = records.get(j).getDynamodb();
+                    failures.add(new StreamsEventResponse.BatchItemFailure(d == null ? null : d.getSequenceNumber()));
+                }
+                break;
+            }
+        }
+        Log.info("alerts_processed", requestId, "records", records.size(), "sent", sent, "failed", failures.size());
+        return new StreamsEventResponse(failures);
+    }
+
+    private boolean send(Alerts.Decision.Send d, Alerts.Image img, Instant at, String requestId) {
+        switch (store.claim(d.account(), d.kind(), d.episode())) {
+            case ALREADY_SENT -> {
+                store.markSent(d.account(), d.kind(), d.episode());
+                return false;
+            }
+            case IN_PROGRESS_ELSEWHERE -> throw new IllegalStateException("alert " + d.kind().wire() + "#" + d.episode()
+                    + " of " + d.account() + " is being sent by another invocation; retry later");
+            case CLAIMED -> { /* ours to send */ }
+        }
+        String messageId;
+        try {
+            messageId = publisher.publish(AlertMessage.of(d, img.hardLimit(), at), requestId);
+        } catch (RuntimeException e) {
+            store.release(d.account(), d.kind(), d.episode());
+            throw e;
+        }
+        store.complete(d.account(), d.kind(), d.episode(), messageId);
+        store.markSent(d.account(), d.kind(), d.episode());
+        return true;
+    }
+}
