@@ -9,14 +9,13 @@ PORT ?= 3000
 ROLE ?= owner
 ACCOUNT ?=
 RUNNER_CP = infra/local-runner/target/classes:$$(cat infra/local-runner/target/classpath.txt)
-JVM_FLAGS := --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC
 
 .PHONY: run test build token lint clean venv
 
 ## make run: build, then start the local stack on 127.0.0.1:$(PORT) (DATA_DIR=<folder> keeps data)
 run: build
 	@echo "starting the local runner on 127.0.0.1:$(PORT) ..."
-	@PORT=$(PORT) java $(JVM_FLAGS) -cp "$(RUNNER_CP)" dev.credits.local.Main
+	@PORT=$(PORT) infra/scripts/run.sh
 
 ## make build: compile and package every function's Lambda zip and the local runner
 build:

@@ -10,19 +10,25 @@ start=$(date +%s)
 echo "==> [1/3] template: SAM and CloudFormation lint"
 infra/scripts/lint-template.sh
 
-echo "==> [2/3] Maven: unit, handler integration (DynamoDB Local in-process), local-runner HTTP, concurrency and alert tests"
-echo "    starting moto server (SNS and SQS emulator) for the alert tests ..."
+echo "==> [2/3] Maven: unit, handler integration (DynamoDB Local in-process), local-runner HTTP, concurrency,"
+echo "    alert (moto server) and Stripe (stripe-mock) tests"
+stop_emulators() {
+  kill "$(cat .local/moto.pid 2>/dev/null)" 2>/dev/null || true
+  kill "$(cat .local/stripe-mock.pid 2>/dev/null)" 2>/dev/null || true
+}
+trap stop_emulators EXIT
+echo "    starting moto server (SNS and SQS emulator) ..."
 MOTO_ENDPOINT=$(infra/scripts/moto.sh)
-export MOTO_ENDPOINT
-stop_moto() { kill "$(cat .local/moto.pid 2>/dev/null)" 2>/dev/null || true; }
-trap stop_moto EXIT
-echo "    moto server at $MOTO_ENDPOINT"
+echo "    starting stripe-mock (Stripe API emulator) ..."
+STRIPE_MOCK_URL=$(infra/scripts/stripe-mock.sh)
+export MOTO_ENDPOINT STRIPE_MOCK_URL
+echo "    moto server at $MOTO_ENDPOINT, stripe-mock at $STRIPE_MOCK_URL"
 mvn -B -ntp -Dstyle.color=never verify
-stop_moto
+stop_emulators
 
 echo "==> [3/3] sam build resolves every function to the zip Maven built (what sam deploy uploads)"
 out=$(mktemp -d)
-trap 'rm -rf "$out"; stop_moto' EXIT
+trap 'rm -rf "$out"; stop_emulators' EXIT
 SAM_CLI_TELEMETRY=0 .venv/bin/sam build -t template.yaml -b "$out/build" > "$out/sam-build.log" 2>&1 || { cat "$out/sam-build.log"; exit 1; }
 for zip in $(grep -E '^\s+CodeUri:' "$out/build/template.yaml" | awk '{print $2}'); do
   (cd "$out/build" && test -f "$zip") || { echo "sam build points at a missing package: $zip"; exit 1; }

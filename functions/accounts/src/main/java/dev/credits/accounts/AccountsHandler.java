@@ -187,6 +187,7 @@ public final class AccountsHandler extends HttpFunction {
             case ChargeOutcome.HardLimitReached h -> throw new IllegalStateException("a grant is never limited");
             case ChargeOutcome.AccountClosed c -> throw ApiException.closed(id);
             case ChargeOutcome.AccountNotFound n -> throw ApiException.notFound(id);
+            case ChargeOutcome.ExtraConditionFailed x -> throw new IllegalStateException("no extra items were posted");
         };
     }
 

@@ -136,6 +136,7 @@ public final class UsageHandler extends HttpFunction {
             }
             case ChargeOutcome.AccountClosed c -> throw ApiException.closed(account.value());
             case ChargeOutcome.AccountNotFound n -> throw ApiException.notFound(account.value());
+            case ChargeOutcome.ExtraConditionFailed x -> throw new IllegalStateException("no extra items were posted");
         };
     }
 

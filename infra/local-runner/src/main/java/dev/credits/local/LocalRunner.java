@@ -46,10 +46,21 @@ public final class LocalRunner implements AutoCloseable {
     private static final DateTimeFormatter REQUEST_TIME = DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.ENGLISH)
             .withZone(ZoneOffset.UTC);
 
-    /** @param snsEndpoint an SNS API (moto) to create the template's topics on and publish to, or null to log alerts */
-    public record Options(String host, int port, Path dataDir, long streamPollMillis, LocalJwt jwt, String snsEndpoint) {
-        public static Options defaults() {
-            return new Options("127.0.0.1", 0, null, 100, LocalJwt.fromEnv(), null);
+    /**
+     * @param snsEndpoint   an SNS API (moto) to create the template's topics on and publish to, or null to log alerts
+     * @param stripeApiBase the Stripe API to create Checkout Sessions on (stripe-mock), or null for api.stripe.com
+     * @param stripeApiKey  the Stripe secret key the top-ups function uses (a test key; stripe-mock takes any)
+     * @param stripeWebhookSecret the signing secret webhooks must verify with (what `stripe listen` prints)
+     * @param envOverrides  values that replace template parameters' defaults in every function's environment
+     *                      (e.g. PLAN_CREDITS)
+     */
+    public record Options(String host, int port, Path dataDir, long streamPollMillis, LocalJwt jwt, String snsEndpoint,
+                          String stripeApiBase, String stripeApiKey, String stripeWebhookSecret, Map<String, String> envOverrides) {
+        public static final String LOCAL_WEBHOOK_SECRET = "whsec_local_development_only";
+        public static final String LOCAL_STRIPE_KEY = "sk_test_localDevelopmentOnly";
+
+        public Options(String host, int port, Path dataDir, long streamPollMillis, LocalJwt jwt, String snsEndpoint) {
+            this(host, port, dataDir, streamPollMillis, jwt, snsEndpoint, null, LOCAL_STRIPE_KEY, LOCAL_WEBHOOK_SECRET, Map.of());
         }
     }
 
@@ -73,15 +84,27 @@ public final class LocalRunner implements AutoCloseable {
         this.client = dynamo.client();
         this.streamsClient = dynamo.streamsClient();
         dynamo.createTables(template, client);
-        Map<String, String> refs = new LinkedHashMap<>();
+        Map<String, String> refs = new LinkedHashMap<>(template.parameterDefaults());
         for (Template.Table t : template.tables()) refs.put(t.logicalId(), t.logicalId()); // a table is named by its logical id
         for (String topic : template.topics()) refs.put(topic, topicArn(topic, o.snsEndpoint()));
+        for (String secret : template.resourcesOfType("AWS::SecretsManager::Secret")) refs.put(secret, "local-secret:" + secret);
+        this.server = HttpServer.create(new InetSocketAddress(o.host(), o.port()), 256);
+        String self = "http://127.0.0.1:" + server.getAddress().getPort();
         this.functionEnv = new LinkedHashMap<>();
         for (Template.Function f : template.functions()) {
             Map<String, String> env = resolveEnv(f.environment(), refs);
             env.put("AWS_REGION", "us-east-1");
             env.put("DYNAMODB_ENDPOINT", dynamo.endpoint());
             if (o.snsEndpoint() != null) env.put("SNS_ENDPOINT", o.snsEndpoint());
+            // Stripe: keys straight from the runner's options (deployed they come from Secrets Manager)
+            if (env.containsKey("STRIPE_API_KEY_ARN")) {
+                env.put("STRIPE_API_KEY", o.stripeApiKey());
+                if (o.stripeApiBase() != null) env.put("STRIPE_API_BASE", o.stripeApiBase());
+                env.put("TOPUP_SUCCESS_URL", self + "/billing/topup/return?session_id={CHECKOUT_SESSION_ID}");
+                env.put("TOPUP_CANCEL_URL", self + "/billing/topup/cancelled");
+            }
+            if (env.containsKey("STRIPE_WEBHOOK_SECRET_ARN")) env.put("STRIPE_WEBHOOK_SECRET", o.stripeWebhookSecret());
+            o.envOverrides().forEach((k, val) -> { if (env.containsKey(k)) env.put(k, val); });
             env.put("AWS_LAMBDA_FUNCTION_NAME", f.logicalId());
             functionEnv.putAll(env);
             Object handler = instantiate(f.handlerClass(), env);
@@ -106,7 +129,6 @@ public final class LocalRunner implements AutoCloseable {
                 pollers.add(new StreamPoller(s.tableLogicalId(), client, streamsClient, h, s.filterPatterns()));
             }
         }
-        this.server = HttpServer.create(new InetSocketAddress(o.host(), o.port()), 256);
         server.createContext("/", this::serve);
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         server.start();

@@ -12,8 +12,12 @@ public final class Main {
         int port = Integer.parseInt(env("PORT", "3000"));
         String dataDir = env("DATA_DIR", "");
         String sns = env("SNS_ENDPOINT", "");
+        String stripeBase = env("STRIPE_API_BASE", "");
         LocalRunner runner = LocalRunner.start(new LocalRunner.Options("127.0.0.1", port,
-                dataDir.isBlank() ? null : Path.of(dataDir), 100, LocalJwt.fromEnv(), sns.isBlank() ? null : sns));
+                dataDir.isBlank() ? null : Path.of(dataDir), 100, LocalJwt.fromEnv(), sns.isBlank() ? null : sns,
+                stripeBase.isBlank() ? null : stripeBase,
+                env("STRIPE_API_KEY", LocalRunner.Options.LOCAL_STRIPE_KEY),
+                env("STRIPE_WEBHOOK_SECRET", LocalRunner.Options.LOCAL_WEBHOOK_SECRET), overrides()));
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             runner.close();
@@ -22,7 +26,7 @@ public final class Main {
         String base = runner.baseUrl();
         System.err.println("""
 
-                credits service running at %s  (DynamoDB Local at %s, data %s; alerts: %s)
+                credits service running at %s  (DynamoDB Local at %s, data %s; alerts: %s; Stripe API: %s)
 
                   ADMIN=$(make -s token ROLE=admin)
                   curl -s -X POST %s/v1/accounts -H "Authorization: Bearer $ADMIN" \\
@@ -38,8 +42,20 @@ public final class Main {
 
                 Ctrl-C stops it.
                 """.formatted(base, runner.dynamoEndpoint(), dataDir.isBlank() ? "in memory" : dataDir,
-                sns.isBlank() ? "logged, not sent (set SNS_ENDPOINT to publish)" : "published to " + sns, base, base, base, base));
+                sns.isBlank() ? "logged, not sent (set SNS_ENDPOINT to publish)" : "published to " + sns,
+                stripeBase.isBlank() ? "api.stripe.com (set STRIPE_API_BASE for stripe-mock)" : stripeBase, base, base, base, base));
         stop.await();
+    }
+
+    /** Function settings that may be given to the runner's environment (see template.yaml's parameters). */
+    private static java.util.Map<String, String> overrides() {
+        java.util.Map<String, String> m = new java.util.HashMap<>();
+        for (String k : java.util.List.of("PLAN_CREDITS", "TOPUP_CURRENCY", "TOPUP_UNIT_AMOUNT", "TOPUP_MIN_CREDITS", "TOPUP_MAX_CREDITS")) {
+            String v = System.getenv(k);
+            if (v != null && !v.isBlank()) m.put(k, v);
+        }
+        if (!m.containsKey("PLAN_CREDITS")) m.put("PLAN_CREDITS", "price_local_starter=1000,price_local_pro=5000");
+        return m;
     }
 
     private static String env(String name, String fallback) {

@@ -76,6 +76,25 @@ public final class Template {
         return out;
     }
 
+    /** Parameters with a default, as strings (the local runner deploys with the defaults). */
+    public Map<String, String> parameterDefaults() {
+        Map<String, String> out = new LinkedHashMap<>();
+        map(doc.get("Parameters")).forEach((name, p) -> {
+            Object d = map(p).get("Default");
+            if (d != null) out.put(name, String.valueOf(d));
+        });
+        return out;
+    }
+
+    /** Logical ids of resources of one type. */
+    public List<String> resourcesOfType(String type) {
+        List<String> out = new ArrayList<>();
+        resources().forEach((id, r) -> {
+            if (type.equals(map(r).get("Type"))) out.add(id);
+        });
+        return out;
+    }
+
     /** Logical ids of the SNS topics. */
     public List<String> topics() {
         List<String> out = new ArrayList<>();

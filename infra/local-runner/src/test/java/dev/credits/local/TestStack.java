@@ -27,10 +27,20 @@ public final class TestStack {
     public static synchronized LocalRunner runner() {
         if (runner == null) {
             runner = LocalRunner.start(new LocalRunner.Options("127.0.0.1", 0, null, 0,
-                    new LocalJwt(LocalJwt.DEFAULT_SECRET, java.time.Clock.systemUTC()), motoEndpoint()));
+                    new LocalJwt(LocalJwt.DEFAULT_SECRET, java.time.Clock.systemUTC()), motoEndpoint(),
+                    stripeMock(), LocalRunner.Options.LOCAL_STRIPE_KEY, WEBHOOK_SECRET,
+                    Map.of("PLAN_CREDITS", "price_test_starter=1000,price_test_pro=5000.5")));
             Runtime.getRuntime().addShutdownHook(new Thread(runner::close));
         }
         return runner;
+    }
+
+    public static final String WEBHOOK_SECRET = "whsec_test_secret_for_the_suite";
+
+    /** stripe-mock, started by the test command, or null when tests run without it. */
+    public static String stripeMock() {
+        String e = System.getenv("STRIPE_MOCK_URL");
+        return e == null || e.isBlank() ? null : e;
     }
 
     /** The SNS/SQS emulator (moto server) the test command starts, or null when tests run without it. */
@@ -83,6 +93,21 @@ public final class TestStack {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(runner().baseUrl() + path)).timeout(Duration.ofSeconds(30));
         if (token != null) b.header("Authorization", "Bearer " + token);
         if (contentType != null && body != null) b.header("Content-Type", contentType);
+        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        try {
+            HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            Map<String, Object> parsed = r.body() == null || r.body().isBlank() ? Map.of() : Json.parseObject(r.body());
+            return new Resp(r.statusCode(), parsed, r);
+        } catch (IOException | InterruptedException | Json.MalformedJsonException e) {
+            throw new AssertionError("request failed: " + method + " " + path, e);
+        }
+    }
+
+    /** A request with extra headers and no bearer token (the Stripe webhook). */
+    public static Resp callWithHeaders(String method, String path, String body, String contentType, Map<String, String> headers) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(runner().baseUrl() + path)).timeout(Duration.ofSeconds(30));
+        if (contentType != null) b.header("Content-Type", contentType);
+        headers.forEach(b::header);
         b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         try {
             HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());

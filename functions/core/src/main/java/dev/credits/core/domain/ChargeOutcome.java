@@ -17,4 +17,7 @@ public sealed interface ChargeOutcome {
     record AccountClosed(AccountId id) implements ChargeOutcome {}
 
     record AccountNotFound(AccountId id) implements ChargeOutcome {}
+
+    /** One of the extra items posted with the entry (by its index among them) failed its condition: nothing applied. */
+    record ExtraConditionFailed(int index) implements ChargeOutcome {}
 }

@@ -7,7 +7,10 @@ public enum EntryType {
     AI_TOKENS("ai_tokens", true),
     WORKLOAD_UNITS("workload_units", true),
     GRANT("grant", false),
-    FORFEIT("forfeit", false);
+    FORFEIT("forfeit", false),
+    TOPUP("topup", false),
+    PLAN_CREDIT("plan_credit", false),
+    CLAWBACK("clawback", false);
 
     private final String wire;
     private final boolean usage;

@@ -50,6 +50,7 @@ public final class Views {
         }
         if (e.priceBookVersion() != null) m.put("priceBookVersion", e.priceBookVersion());
         if (e.reason() != null) m.put("reason", e.reason());
+        if (!e.references().isEmpty()) m.put("references", new java.util.TreeMap<>(e.references()));
         return m;
     }
 }

@@ -98,23 +98,44 @@ public final class CreditsStore {
      * ledger entry, in one request. The entry's id is its idempotency key.
      */
     public ChargeOutcome post(LedgerEntry entry) {
+        return post(entry, entry.amount() < 0 || entry.type().isUsage() ? Mode.CHARGE : Mode.CREDIT, List.of());
+    }
+
+    /** How a posting is conditioned. */
+    public enum Mode {
+        /** Usage: only on an active account, and only within the hard limit. */
+        CHARGE,
+        /** Credit added (grant, top-up, plan credits): only on an active account; ends a "usage stopped" episode. */
+        CREDIT,
+        /** Clawback of paid credits (refund, dispute): applies even below the hard limit and on a closed account. */
+        CLAWBACK
+    }
+
+    /**
+     * Posts an entry with its balance change in one transaction, plus {@code extra} items (e.g. the Stripe payment
+     * record), whose conditions must hold too.
+     */
+    public ChargeOutcome post(LedgerEntry entry, Mode mode, List<TransactWriteItem> extra) {
         long delta = entry.amount();
-        boolean charge = delta < 0 || entry.type().isUsage();
         Map<String, AttributeValue> values = new HashMap<>();
         values.put(":d", n(delta));
-        values.put(":active", s(AccountStatus.ACTIVE.name()));
         values.put(":now", s(entry.recordedAt().toString()));
         values.put(":one", n(1));
         String condition = "#st = :active";
         String rearm = "";
-        if (charge) {
-            values.put(":cost", n(-delta));
-            condition += " AND spendable >= :cost";
-        } else {
-            // credit added: a "usage stopped" episode is over, the next refusal alerts again
-            rearm = ", stopAlert = :armed";
-            values.put(":armed", s(Alerts.State.ARMED.wire()));
+        switch (mode) {
+            case CHARGE -> {
+                values.put(":cost", n(-delta));
+                condition += " AND spendable >= :cost";
+            }
+            case CREDIT -> {
+                // credit added: a "usage stopped" episode is over, the next refusal alerts again
+                rearm = ", stopAlert = :armed";
+                values.put(":armed", s(Alerts.State.ARMED.wire()));
+            }
+            case CLAWBACK -> condition = "attribute_exists(#st)";
         }
+        if (mode != Mode.CLAWBACK) values.put(":active", s(AccountStatus.ACTIVE.name()));
         Update accountUpdate = Update.builder()
                 .tableName(accounts)
                 .key(Items.accountKey(entry.accountId()))
@@ -131,9 +152,11 @@ public final class CreditsStore {
                 .conditionExpression("attribute_not_exists(pk)")
                 .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD)
                 .build();
-        TransactWriteItemsRequest.Builder request = TransactWriteItemsRequest.builder().transactItems(
-                TransactWriteItem.builder().update(accountUpdate).build(),
-                TransactWriteItem.builder().put(entryPut).build());
+        List<TransactWriteItem> items = new ArrayList<>();
+        items.add(TransactWriteItem.builder().update(accountUpdate).build());
+        items.add(TransactWriteItem.builder().put(entryPut).build());
+        items.addAll(extra);
+        TransactWriteItemsRequest.Builder request = TransactWriteItemsRequest.builder().transactItems(items);
 
         for (int attempt = 1; ; attempt++) {
             try {
@@ -158,9 +181,13 @@ public final class CreditsStore {
                     }
                     Account old = Items.account(onAccount.item());
                     if (old.status() == AccountStatus.CLOSED) return new ChargeOutcome.AccountClosed(entry.accountId());
+                    if (mode != Mode.CHARGE) throw new IllegalStateException("an active account refused a " + mode);
                     Alerts.State stop = Alerts.State.fromWire(Items.str(onAccount.item(), "stopAlert"));
                     if (stop != Alerts.State.PENDING && stop != Alerts.State.SENT) markStopped(entry.accountId());
                     return new ChargeOutcome.HardLimitReached(-delta, old);
+                }
+                for (int i = 2; i < reasons.size(); i++) {
+                    if (CCF.equals(reasons.get(i).code())) return new ChargeOutcome.ExtraConditionFailed(i - 2);
                 }
                 if (attempt >= MAX_ATTEMPTS) throw new StoreUnavailableException("transaction kept conflicting", e);
                 backoff(attempt);

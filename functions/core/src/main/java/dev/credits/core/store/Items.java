@@ -92,6 +92,11 @@ public final class Items {
         if (e.priceBookVersion() != null) m.put("priceBookVersion", s(e.priceBookVersion()));
         if (e.reason() != null) m.put("reason", s(e.reason()));
         if (e.requestHash() != null) m.put("requestHash", s(e.requestHash()));
+        if (!e.references().isEmpty()) {
+            Map<String, AttributeValue> r = new HashMap<>();
+            e.references().forEach((k, v) -> r.put(k, s(v)));
+            m.put("references", AttributeValue.builder().m(r).build());
+        }
         return m;
     }
 
@@ -115,7 +120,15 @@ public final class Items {
                 rates,
                 str(m, "priceBookVersion"),
                 str(m, "reason"),
-                str(m, "requestHash"));
+                str(m, "requestHash"),
+                references(m));
+    }
+
+    private static Map<String, String> references(Map<String, AttributeValue> m) {
+        Map<String, String> out = new LinkedHashMap<>();
+        AttributeValue r = m.get("references");
+        if (r != null && r.hasM()) r.m().forEach((k, v) -> out.put(k, v.s()));
+        return out;
     }
 
     public static long longOf(Map<String, AttributeValue> m, String k) {
