@@ -82,7 +82,30 @@ public final class TopupsHandler extends HttpFunction {
 
     @Override
     protected APIGatewayV2HTTPResponse route(Request r) {
-        if (!r.routeKey().equals("POST /v1/accounts/{id}/topups")) throw noRoute(r);
+        return switch (r.routeKey()) {
+            case "POST /v1/accounts/{id}/topups" -> start(r);
+            case "GET /v1/topups/options" -> options(r);
+            default -> throw noRoute(r);
+        };
+    }
+
+    /** What a top-up may be and costs, so a page can show the price before paying. Any signed-in caller. */
+    private APIGatewayV2HTTPResponse options(Request r) {
+        r.caller();
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("currency", config.currency());
+        body.put("unitAmount", config.unitAmountMinor());
+        body.put("minCredits", config.minCredits());
+        body.put("maxCredits", config.maxCredits());
+        java.util.List<Long> presets = new java.util.ArrayList<>();
+        for (long p : new long[]{10, 25, 50, 100, 250, 500, 1000}) {
+            if (p >= config.minCredits() && p <= config.maxCredits()) presets.add(p);
+        }
+        body.put("presets", presets);
+        return Response.json(200, body);
+    }
+
+    private APIGatewayV2HTTPResponse start(Request r) {
         String id = r.accountId();
         r.caller().require(id, Caller.Role.OWNER);
         Fields f = new Fields(r.jsonBody(MAX_BODY_BYTES)).only(Set.of("credits", "topupId"));

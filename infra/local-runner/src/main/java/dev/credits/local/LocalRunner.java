@@ -76,6 +76,7 @@ public final class LocalRunner implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private final LocalJwt jwt;
     private final Map<String, String> functionEnv;
+    private final StaticFiles console = new StaticFiles(Template.locate().getParent().resolve("console/dist"));
 
     private LocalRunner(Options o) throws IOException {
         this.jwt = o.jwt();
@@ -219,6 +220,16 @@ public final class LocalRunner implements AutoCloseable {
                 logLocal(requestId, method, rawPath, status, start);
                 return;
             }
+            if (rawPath.startsWith("/local/")) {
+                status = localEndpoint(x, method, rawPath, body);
+                logLocal(requestId, method, rawPath, status, start);
+                return;
+            }
+            if ((method.equals("GET") || method.equals("HEAD")) && !rawPath.startsWith("/v1/")) {
+                status = console.serve(x, rawPath, method.equals("HEAD"));
+                logLocal(requestId, method, rawPath, status, start);
+                return;
+            }
             BoundRoute route = null;
             Matcher match = null;
             for (BoundRoute r : routes) {
@@ -270,6 +281,40 @@ public final class LocalRunner implements AutoCloseable {
         } finally {
             x.close();
         }
+    }
+
+    /**
+     * Endpoints that exist only in the local runner, for the console's local sign-in: {@code GET /local/accounts}
+     * (the account ids, by a Scan: never on a deployed path) and {@code POST /local/token} (a token as
+     * {@code make token} prints it).
+     */
+    private int localEndpoint(HttpExchange x, String method, String path, byte[] body) throws IOException {
+        if (method.equals("GET") && path.equals("/local/accounts")) {
+            List<Object> ids = new ArrayList<>();
+            client.scanPaginator(b -> b.tableName("AccountsTable").projectionExpression("accountId, #s").expressionAttributeNames(Map.of("#s", "status")))
+                    .items().forEach(i -> ids.add(Map.of("accountId", i.get("accountId").s(), "status", i.get("status").s())));
+            return answer(x, 200, Json.write(Map.of("accounts", ids)));
+        }
+        if (method.equals("POST") && path.equals("/local/token")) {
+            Map<String, Object> req;
+            try {
+                req = Json.parseObject(new String(body, java.nio.charset.StandardCharsets.UTF_8));
+            } catch (Json.MalformedJsonException e) {
+                return answer(x, 400, error("invalid_request", "Send {\"role\": \"owner|metering|admin\", \"accountId\": \"...\"}."));
+            }
+            String role = String.valueOf(req.get("role"));
+            Object acct = req.get("accountId");
+            String token = switch (role) {
+                case "owner" -> acct instanceof String a && dev.credits.core.domain.AccountId.isValid(a)
+                        ? jwt.issue("owner-of-" + a, a, List.of(), 12 * 3600) : null;
+                case "admin" -> jwt.issue("platform-admin", null, List.of("credits/admin"), 12 * 3600);
+                case "metering" -> jwt.issue("metering-service", null, List.of("credits/metering"), 12 * 3600);
+                default -> null;
+            };
+            if (token == null) return answer(x, 400, error("invalid_request", "role must be owner (with a valid accountId), metering or admin."));
+            return answer(x, 200, Json.write(Map.of("token", token, "role", role)));
+        }
+        return answer(x, 404, error("not_found", "No local endpoint " + method + " " + path + "."));
     }
 
     private APIGatewayV2HTTPEvent event(HttpExchange x, BoundRoute route, Matcher match, byte[] body,
@@ -344,7 +389,7 @@ public final class LocalRunner implements AutoCloseable {
         if (body.length > 0) try (OutputStream os = x.getResponseBody()) { os.write(body); }
     }
 
-    private static int answer(HttpExchange x, int status, String json) throws IOException {
+    static int answer(HttpExchange x, int status, String json) throws IOException {
         x.getResponseHeaders().add("content-type", "application/json");
         byte[] b = json.getBytes(StandardCharsets.UTF_8);
         x.sendResponseHeaders(status, b.length);
@@ -352,7 +397,7 @@ public final class LocalRunner implements AutoCloseable {
         return status;
     }
 
-    private static String error(String code, String message) {
+    static String error(String code, String message) {
         return Json.write(Map.of("error", Map.of("code", code, "message", message)));
     }
 

@@ -18,6 +18,12 @@ public final class Main {
                 stripeBase.isBlank() ? null : stripeBase,
                 env("STRIPE_API_KEY", LocalRunner.Options.LOCAL_STRIPE_KEY),
                 env("STRIPE_WEBHOOK_SECRET", LocalRunner.Options.LOCAL_WEBHOOK_SECRET), overrides()));
+        if (env("DEMO", "").equals("1")) {
+            System.err.println("seeding the demo account (six weeks of usage) ...");
+            DemoSeed.seed(runner.dynamo(), dev.credits.core.store.StoreConfig.fromEnv(runner.functionEnv()));
+            runner.drainStreams();
+            System.err.println("demo account ready: sign in as the owner of 'demo'");
+        }
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             runner.close();
@@ -27,6 +33,7 @@ public final class Main {
         System.err.println("""
 
                 credits service running at %s  (DynamoDB Local at %s, data %s; alerts: %s; Stripe API: %s)
+                billing console: %s/  (local sign-in: pick an account and a role)
 
                   ADMIN=$(make -s token ROLE=admin)
                   curl -s -X POST %s/v1/accounts -H "Authorization: Bearer $ADMIN" \\
@@ -43,7 +50,7 @@ public final class Main {
                 Ctrl-C stops it.
                 """.formatted(base, runner.dynamoEndpoint(), dataDir.isBlank() ? "in memory" : dataDir,
                 sns.isBlank() ? "logged, not sent (set SNS_ENDPOINT to publish)" : "published to " + sns,
-                stripeBase.isBlank() ? "api.stripe.com (set STRIPE_API_BASE for stripe-mock)" : stripeBase, base, base, base, base));
+                stripeBase.isBlank() ? "api.stripe.com (set STRIPE_API_BASE for stripe-mock)" : stripeBase, base, base, base, base, base));
         stop.await();
     }
 

@@ -43,6 +43,11 @@ public final class Credits {
         return micros.longValueExact();
     }
 
+    /** Whole credits as micro-credits, for amounts known to be valid (configuration, seeds). */
+    public static long toMicrosUnchecked(long credits) {
+        return Math.multiplyExact(credits, MICROS_PER_CREDIT);
+    }
+
     /** Micro-credits as an exact decimal amount of credits, without trailing zeros (e.g. 1250000 -> 1.25). */
     public static BigDecimal toCredits(long micros) {
         BigDecimal d = BigDecimal.valueOf(micros, 6).stripTrailingZeros();
