@@ -188,6 +188,7 @@ public final class AccountsHandler extends HttpFunction {
             case ChargeOutcome.AccountClosed c -> throw ApiException.closed(id);
             case ChargeOutcome.AccountNotFound n -> throw ApiException.notFound(id);
             case ChargeOutcome.ExtraConditionFailed x -> throw new IllegalStateException("no extra items were posted");
+            case ChargeOutcome.BalanceCapExceeded x -> throw ApiException.invalid("credits", "would take the balance past the largest balance an account may hold");
         };
     }
 
@@ -211,6 +212,12 @@ public final class AccountsHandler extends HttpFunction {
         if (!body.isBlank()) new Fields(r.jsonBody(MAX_BODY_BYTES)).only(Set.of());
         return switch (store.close(new AccountId(id))) {
             case Outcomes.Close.Closed c -> {
+                // a closed account gets no more alerts: drop its email subscription
+                AlertStore.SubscriptionState st = alerts.subscriptionState(c.account().id());
+                if (st.current() != null) {
+                    subscriptions.unsubscribe(st.current().arn(), r.requestId());
+                    alerts.recordSubscription(c.account().id(), null);
+                }
                 Map<String, Object> m = new LinkedHashMap<>(Views.account(c.account()));
                 m.put("forfeited", Credits.toCredits(-c.forfeit().amount()));
                 yield Response.json(200, m);

@@ -88,13 +88,13 @@ public final class AlertHandler implements RequestHandler<DynamodbEvent, Streams
                 if (r.getDynamodb() == null || r.getDynamodb().getNewImage() == null) continue;
                 Map<String, AttributeValue> image = StreamImages.toSdk(r.getDynamodb().getNewImage());
                 if (!image.containsKey("balance")) continue;
-                Instant at = r.getDynamodb().getApproximateCreationDateTime() == null ? clock.instant()
-                        : r.getDynamodb().getApproximateCreationDateTime().toInstant();
+                // when the balance moved: the item's own updatedAt (the stream's approximate time is minute-rounded)
+                Instant at = image.containsKey("updatedAt") ? Instant.parse(image.get("updatedAt").s()) : clock.instant();
                 Alerts.Image img = AlertStore.image(image);
                 for (Alerts.Decision d : Alerts.decide(img)) {
                     switch (d) {
                         case Alerts.Decision.Send send -> { if (send(send, img, at, requestId)) sent++; }
-                        case Alerts.Decision.Rearm rearm -> store.rearm(rearm.account(), rearm.kind());
+                        case Alerts.Decision.Rearm rearm -> store.rearm(rearm.account(), rearm.kind(), rearm.episode());
                     }
                 }
             } catch (RuntimeException e) {

@@ -99,16 +99,24 @@ public final class HistoryHandler extends HttpFunction {
     }
 
     /** An ISO instant, or a date (start of that UTC day; for 'to', the end of it, exclusive). */
+    /** The years a ledger time can have (the key format is fixed-width on four-digit years). */
+    static final Instant EARLIEST = Instant.parse("2000-01-01T00:00:00Z");
+    static final Instant LATEST = Instant.parse("9999-01-01T00:00:00Z");
+
     private static Instant time(Request r, String name, boolean endOfDay) {
         String s = r.query(name);
         if (s == null) return null;
         try {
+            Instant t;
             if (s.length() == 10) {
                 LocalDate d = LocalDate.parse(s);
-                return (endOfDay ? d.plusDays(1) : d).atStartOfDay(ZoneOffset.UTC).toInstant();
+                t = (endOfDay ? d.plusDays(1) : d).atStartOfDay(ZoneOffset.UTC).toInstant();
+            } else {
+                t = Instant.parse(s);
             }
-            return Instant.parse(s);
-        } catch (DateTimeParseException e) {
+            if (t.isBefore(EARLIEST) || t.isAfter(LATEST)) throw ApiException.invalid(name, "must be between the years 2000 and 9998");
+            return t;
+        } catch (java.time.DateTimeException e) {
             throw ApiException.invalid(name, "must be a date (2026-11-24) or an ISO-8601 UTC time (2026-11-24T10:00:00Z)");
         }
     }
@@ -182,7 +190,9 @@ public final class HistoryHandler extends HttpFunction {
         String s = r.query(name);
         if (s == null) return fallback;
         try {
-            return LocalDate.parse(s);
+            LocalDate d = LocalDate.parse(s);
+            if (d.getYear() < 2000 || d.getYear() > 9998) throw ApiException.invalid(name, "must be between the years 2000 and 9998");
+            return d;
         } catch (DateTimeParseException e) {
             throw ApiException.invalid(name, "must be a date such as 2026-11-24");
         }

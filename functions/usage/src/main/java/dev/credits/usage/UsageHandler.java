@@ -137,6 +137,7 @@ public final class UsageHandler extends HttpFunction {
             case ChargeOutcome.AccountClosed c -> throw ApiException.closed(account.value());
             case ChargeOutcome.AccountNotFound n -> throw ApiException.notFound(account.value());
             case ChargeOutcome.ExtraConditionFailed x -> throw new IllegalStateException("no extra items were posted");
+            case ChargeOutcome.BalanceCapExceeded x -> throw new IllegalStateException("a charge never raises the balance");
         };
     }
 

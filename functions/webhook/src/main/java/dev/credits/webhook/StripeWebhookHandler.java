@@ -131,6 +131,7 @@ public final class StripeWebhookHandler extends HttpFunction {
             case ChargeOutcome.AccountNotFound n -> review(sessionId, "account_not_found", details, requestId);
             case ChargeOutcome.IdempotencyConflict c -> review(sessionId, "conflicting_session_record", details, requestId);
             case ChargeOutcome.ExtraConditionFailed x -> "already credited";
+            case ChargeOutcome.BalanceCapExceeded x -> review(sessionId, "balance_cap_exceeded", details, requestId);
             case ChargeOutcome.HardLimitReached h -> throw new IllegalStateException("a credit is never limited");
         };
     }
@@ -185,6 +186,7 @@ public final class StripeWebhookHandler extends HttpFunction {
             case ChargeOutcome.AccountNotFound n -> review(invoiceId, "account_not_found", details, requestId);
             case ChargeOutcome.IdempotencyConflict c -> review(invoiceId, "conflicting_invoice_record", details, requestId);
             case ChargeOutcome.ExtraConditionFailed x -> "already granted";
+            case ChargeOutcome.BalanceCapExceeded x -> review(invoiceId, "balance_cap_exceeded", details, requestId);
             case ChargeOutcome.HardLimitReached h -> throw new IllegalStateException("a credit is never limited");
         };
     }

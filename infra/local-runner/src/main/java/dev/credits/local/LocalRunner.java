@@ -73,6 +73,9 @@ public final class LocalRunner implements AutoCloseable {
     private final HttpServer server;
     private final List<BoundRoute> routes = new ArrayList<>();
     private final List<StreamPoller> pollers = new ArrayList<>();
+    /** Functions the template runs on a schedule (EventBridge); locally every 30 seconds, or by {@link #runSchedules}. */
+    private record Scheduled(String function, RequestHandler<Map<String, Object>, Object> handler) {}
+    private final List<Scheduled> scheduled = new ArrayList<>();
     private final ScheduledExecutorService scheduler;
     private final LocalJwt jwt;
     private final Map<String, String> functionEnv;
@@ -124,6 +127,11 @@ public final class LocalRunner implements AutoCloseable {
                 var h = (RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse>) handler;
                 routes.add(new BoundRoute(r, Pattern.compile(regex.toString()), params, h, f.logicalId()));
             }
+            if (!f.schedules().isEmpty()) {
+                @SuppressWarnings("unchecked")
+                var h = (RequestHandler<Map<String, Object>, Object>) handler;
+                scheduled.add(new Scheduled(f.logicalId(), h));
+            }
             for (Template.StreamSource s : f.streams()) {
                 @SuppressWarnings("unchecked")
                 var h = (RequestHandler<DynamodbEvent, StreamsEventResponse>) handler;
@@ -140,6 +148,7 @@ public final class LocalRunner implements AutoCloseable {
         });
         if (o.streamPollMillis() > 0) {
             scheduler.scheduleWithFixedDelay(this::pollQuietly, o.streamPollMillis(), o.streamPollMillis(), TimeUnit.MILLISECONDS);
+            scheduler.scheduleWithFixedDelay(this::runSchedulesQuietly, 30, 30, TimeUnit.SECONDS);
         }
     }
 
@@ -166,6 +175,21 @@ public final class LocalRunner implements AutoCloseable {
             int read = 0;
             for (StreamPoller p : pollers) read += p.pollOnce();
             if (read == 0) return;
+        }
+    }
+
+    /** Runs every scheduled function once, now (as EventBridge would on its next tick). */
+    public void runSchedules() {
+        for (Scheduled s : scheduled) {
+            s.handler().handleRequest(Map.of("source", "aws.scheduler", "detail-type", "Scheduled Event"), new LocalContext(s.function()));
+        }
+    }
+
+    private void runSchedulesQuietly() {
+        try {
+            runSchedules();
+        } catch (RuntimeException e) {
+            Log.warn("schedule_failed", "-", "cause", e.getClass().getName());
         }
     }
 
@@ -391,6 +415,10 @@ public final class LocalRunner implements AutoCloseable {
 
     static int answer(HttpExchange x, int status, String json) throws IOException {
         x.getResponseHeaders().add("content-type", "application/json");
+        if (x.getRequestMethod().equalsIgnoreCase("HEAD")) {
+            x.sendResponseHeaders(status, -1);
+            return status;
+        }
         byte[] b = json.getBytes(StandardCharsets.UTF_8);
         x.sendResponseHeaders(status, b.length);
         try (OutputStream os = x.getResponseBody()) { os.write(b); }

@@ -13,11 +13,21 @@ public final class Main {
         String dataDir = env("DATA_DIR", "");
         String sns = env("SNS_ENDPOINT", "");
         String stripeBase = env("STRIPE_API_BASE", "");
-        LocalRunner runner = LocalRunner.start(new LocalRunner.Options("127.0.0.1", port,
+        LocalRunner runner;
+        try {
+            runner = LocalRunner.start(new LocalRunner.Options("127.0.0.1", port,
                 dataDir.isBlank() ? null : Path.of(dataDir), 100, LocalJwt.fromEnv(), sns.isBlank() ? null : sns,
                 stripeBase.isBlank() ? null : stripeBase,
                 env("STRIPE_API_KEY", LocalRunner.Options.LOCAL_STRIPE_KEY),
                 env("STRIPE_WEBHOOK_SECRET", LocalRunner.Options.LOCAL_WEBHOOK_SECRET), overrides()));
+        } catch (RuntimeException e) {
+            Throwable root = e;
+            while (root.getCause() != null) root = root.getCause();
+            System.err.println("the local runner did not start: " + root + (root instanceof java.net.BindException
+                    ? " (is another runner on port " + port + "? set PORT=...)" : ""));
+            System.exit(1);
+            return;
+        }
         if (env("DEMO", "").equals("1")) {
             System.err.println("seeding the demo account (six weeks of usage) ...");
             DemoSeed.seed(runner.dynamo(), dev.credits.core.store.StoreConfig.fromEnv(runner.functionEnv()));

@@ -33,7 +33,7 @@ public final class Template {
     public record StreamSource(String tableLogicalId, List<String> filterPatterns) {}
 
     public record Function(String logicalId, String handlerClass, Map<String, Object> environment,
-                           List<Route> routes, List<StreamSource> streams) {}
+                           List<Route> routes, List<StreamSource> streams, List<String> schedules) {}
 
     private final Map<String, Object> doc;
 
@@ -118,6 +118,7 @@ public final class Template {
             String cls = handler.contains("::") ? handler.substring(0, handler.indexOf("::")) : handler;
             List<Route> routes = new ArrayList<>();
             List<StreamSource> streams = new ArrayList<>();
+            List<String> schedules = new ArrayList<>();
             map(p.get("Events")).forEach((name, e) -> {
                 Map<String, Object> ev = map(e);
                 Map<String, Object> ep = map(ev.get("Properties"));
@@ -136,10 +137,11 @@ public final class Template {
                         }
                         streams.add(new StreamSource(table, patterns));
                     }
+                    case "Schedule", "ScheduleV2" -> schedules.add(String.valueOf(ep.getOrDefault("ScheduleExpression", ep.get("Schedule"))));
                     default -> { /* other event sources are not run locally */ }
                 }
             });
-            out.add(new Function(id, cls, env, routes, streams));
+            out.add(new Function(id, cls, env, routes, streams, schedules));
         });
         return out;
     }

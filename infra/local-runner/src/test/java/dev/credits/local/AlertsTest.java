@@ -144,6 +144,36 @@ class AlertsTest {
     }
 
     @Test
+    void aCrossingBackUpAndDownAgainBeforeTheStreamIsReadStillAlerts() throws Exception {
+        String f = create("flicker", "0.5");
+        String inbox = inbox(f);
+        grant(f, "1");
+        drain();
+        assertEquals(201, spend45(f));
+        assertEquals(201, spend45(f)); // 0.10: crossed
+        drain();
+        assertEquals(1, received(inbox).size());
+        // up to 0.6 and down to 0.15 in quick succession, with no stream processing in between
+        grant(f, "0.5");
+        assertEquals(201, spend45(f));
+        drain();
+        assertEquals(1, received(inbox).size(), "the second crossing is not lost");
+    }
+
+    @Test
+    void closingAnAccountSendsNoRunningLowEmailAndDropsItsSubscription() throws Exception {
+        String g = create("closing", "0.5");
+        String inbox = inbox(g);
+        grant(g, "1");
+        assertEquals(200, put("/v1/accounts/" + g + "/limits", owner(g), "{\"alertEmail\":\"bye@example.com\"}").status());
+        drain();
+        assertEquals(200, post("/v1/accounts/" + g + "/close", owner(g), null).status());
+        drain();
+        assertEquals(0, received(inbox).size(), "the forfeit of a closed account is not 'running low'");
+        assertEquals(List.of(), emailSubscriptions(g));
+    }
+
+    @Test
     void raisingTheSoftLimitAboveTheBalanceAlertsOnceLoweringItDoesNot() throws Exception {
         String c = create("raise", "0.5");
         String inbox = inbox(c);

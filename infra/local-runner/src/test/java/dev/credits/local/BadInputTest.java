@@ -108,7 +108,15 @@ class BadInputTest {
                         "{\"accountId\":\"bad-plan-acct\",\"plan\":\"a plan\"}", 400, "invalid_request", "plan"),
                 new Case("close: body with fields", "POST", "/v1/accounts/{id}/close", "owner", "application/json",
                         "{\"force\":true}", 400, "invalid_request", "force"),
-                new Case("no such route", "DELETE", "/v1/accounts/{id}", "admin", null, null, 404, "not_found", null));
+                new Case("no such route", "DELETE", "/v1/accounts/{id}", "admin", null, null, 404, "not_found", null),
+                new Case("UTF-16 body", "POST", u, "metering", "application/json; charset=UTF-16", OK_AI, 415, "unsupported_media_type", null),
+                new Case("occurredAt in year 1000000000", "POST", u, "metering", "application/json",
+                        "{\"eventId\":\"far\",\"type\":\"workload_units\",\"units\":1,\"occurredAt\":\"+1000000000-12-31T23:59:59Z\"}", 400, "invalid_request", "occurredAt"),
+                new Case("history: year -999999999", "GET", u + "?to=-999999999-01-01T00:00:00Z", "owner", null, null, 400, "invalid_request", "to"),
+                new Case("history: from year -1000000000", "GET", u + "?from=-1000000000-01-01T00:00:00Z", "owner", null, null, 400, "invalid_request", "from"),
+                new Case("summary: year -999999999", "GET", u + "/summary?from=-999999999-01-01&to=-999999999-01-05", "owner", null, null, 400, "invalid_request", "to"),
+                new Case("grant: past the largest balance", "POST", "/v1/accounts/{id}/grants", "admin", "application/json",
+                        "{\"credits\":1000000000000,\"reason\":\"x\"}", 400, "invalid_request", "credits"));
     }
 
     @BeforeAll
@@ -138,6 +146,24 @@ class BadInputTest {
         Resp after = get("/v1/accounts/" + account + "/usage", admin());
         assertEquals(entriesBefore, after.items().size(), "no ledger entry");
         assertEquals(404, get("/v1/accounts/bad-plan-acct", admin()).status(), "no account created");
+    }
+
+    @Test
+    void anEmptyRangeAfterTheCursorIsAnEmptyPageNotARetry() {
+        Resp first = get("/v1/accounts/" + account + "/usage?limit=1", owner(account));
+        String cursor = (String) first.body().get("nextCursor");
+        assertNotNull(cursor);
+        Resp r = get("/v1/accounts/" + account + "/usage?limit=5&cursor=" + cursor + "&from=2099-01-01", owner(account));
+        assertEquals(200, r.status(), r.raw().body());
+        assertEquals(0, r.items().size());
+    }
+
+    @Test
+    void jsonErrorsDoNotLeakParserInternals() {
+        Resp r = post("/v1/accounts/" + account + "/usage", metering(), "{\"eventId\":\"n\",\"units\":NaN}");
+        assertEquals(400, r.status());
+        String m = (String) r.error().get("message");
+        assertFalse(m.contains("Feature") || m.contains("Constraints") || m.contains("jackson"), m);
     }
 
     @Test

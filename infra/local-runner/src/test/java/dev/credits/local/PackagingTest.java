@@ -53,7 +53,7 @@ class PackagingTest {
         Template t = Template.read(ROOT.resolve("template.yaml"));
         for (Template.Function f : t.functions()) {
             String module = switch (f.logicalId()) {
-                case "UsageFunction" -> "usage";
+                case "UsageFunction", "HoldsFunction", "HoldExpiryFunction" -> "usage";
                 case "AccountsFunction" -> "accounts";
                 case "HistoryFunction" -> "history";
                 case "AggregatorFunction" -> "aggregator";

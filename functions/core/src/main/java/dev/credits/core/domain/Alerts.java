@@ -39,24 +39,26 @@ public final class Alerts {
      * @param softHeadroom balance - softLimit (meaningful only while a soft limit is set)
      */
     public record Image(AccountId account, long balance, long spendable, long hardLimit, Long softLimit,
-                        long softHeadroom, State softState, long softEpisode, State stopState, long stopEpisode) {}
+                        long softHeadroom, State softState, long softEpisode, State stopState, long stopEpisode,
+                        boolean closed) {}
 
     public sealed interface Decision {
         Kind kind();
         AccountId account();
         /** Send the alert of this episode (once), then mark it sent. */
         record Send(Kind kind, AccountId account, long episode, long balance, long threshold) implements Decision {}
-        /** The condition is over: arm the next episode. */
-        record Rearm(Kind kind, AccountId account) implements Decision {}
+        /** The condition is over (the record shows the balance back up): arm the episode after this one. */
+        record Rearm(Kind kind, AccountId account, long episode) implements Decision {}
     }
 
     public static List<Decision> decide(Image i) {
         List<Decision> out = new ArrayList<>(2);
+        if (i.closed()) return out; // a closed account is told nothing more (its forfeit is not "running low")
         if (i.softLimit() != null && i.softState() != null) {
             if (i.softState() == State.ARMED && i.softHeadroom() < 0) {
                 out.add(new Decision.Send(Kind.SOFT_LIMIT, i.account(), i.softEpisode(), i.balance(), i.softLimit()));
             } else if (i.softState() == State.SENT && i.softHeadroom() >= 0) {
-                out.add(new Decision.Rearm(Kind.SOFT_LIMIT, i.account()));
+                out.add(new Decision.Rearm(Kind.SOFT_LIMIT, i.account(), i.softEpisode()));
             }
         }
         if (i.stopState() == State.PENDING) {

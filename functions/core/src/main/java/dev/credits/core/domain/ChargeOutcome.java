@@ -18,6 +18,9 @@ public sealed interface ChargeOutcome {
 
     record AccountNotFound(AccountId id) implements ChargeOutcome {}
 
+    /** A credit that would take the balance past the largest balance an account may hold. */
+    record BalanceCapExceeded(long amount, Account account) implements ChargeOutcome {}
+
     /** One of the extra items posted with the entry (by its index among them) failed its condition: nothing applied. */
     record ExtraConditionFailed(int index) implements ChargeOutcome {}
 }

@@ -10,7 +10,13 @@ public enum EntryType {
     FORFEIT("forfeit", false),
     TOPUP("topup", false),
     PLAN_CREDIT("plan_credit", false),
-    CLAWBACK("clawback", false);
+    CLAWBACK("clawback", false),
+    /** Credits reserved for an AI call in progress: no balance change, only "held" moves. */
+    HOLD("hold", false),
+    /** Part of a hold charged at the tokens really used: a usage charge. */
+    CAPTURE("capture", true),
+    /** What was left of a hold given back (released, finished or expired): no balance change. */
+    RELEASE("release", false);
 
     private final String wire;
     private final boolean usage;

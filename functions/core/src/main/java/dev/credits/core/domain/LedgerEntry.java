@@ -35,8 +35,8 @@ public record LedgerEntry(
         if (accountId == null || entryId == null || type == null || recordedAt == null) {
             throw new IllegalArgumentException("accountId, entryId, type and recordedAt are required");
         }
-        rates = rates == null ? Map.of() : Map.copyOf(rates);
-        references = references == null ? Map.of() : Map.copyOf(references);
+        rates = rates == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(rates));
+        references = references == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(references));
     }
 
     /** An entry without external references (usage, grants, forfeits). */

@@ -76,13 +76,25 @@ public final class Fields {
         return micros;
     }
 
+    public Boolean bool(String name) {
+        Object v = body.get(name);
+        if (v == null || v == Json.NULL) return null;
+        if (!(v instanceof Boolean b)) throw ApiException.invalid(name, "must be true or false");
+        return b;
+    }
+
     public Instant instant(String name, boolean required) {
         String s = string(name, required);
         if (s == null) return null;
+        Instant t;
         try {
-            return Instant.parse(s);
+            t = Instant.parse(s);
         } catch (DateTimeParseException e) {
             throw ApiException.invalid(name, "must be an ISO-8601 UTC time such as 2026-11-24T10:00:00Z");
         }
+        if (t.isBefore(Instant.parse("2000-01-01T00:00:00Z")) || t.isAfter(Instant.parse("9999-01-01T00:00:00Z"))) {
+            throw ApiException.invalid(name, "must be between the years 2000 and 9998");
+        }
+        return t;
     }
 }

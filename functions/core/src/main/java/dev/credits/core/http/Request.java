@@ -96,6 +96,14 @@ public final class Request {
         if (!mediaType.equals("application/json")) {
             throw new ApiException(415, "unsupported_media_type", "Send the body as Content-Type: application/json.");
         }
+        String[] params = ct.split(";");
+        for (int i = 1; i < params.length; i++) {
+            String[] kv = params[i].trim().split("=", 2);
+            if (kv.length == 2 && kv[0].trim().equalsIgnoreCase("charset")
+                    && !kv[1].trim().replace("\"", "").equalsIgnoreCase("utf-8")) {
+                throw new ApiException(415, "unsupported_media_type", "Send JSON in UTF-8.");
+            }
+        }
         String body = rawBody();
         if (body.length() > maxBytes || body.getBytes(StandardCharsets.UTF_8).length > maxBytes) {
             throw new ApiException(413, "payload_too_large", "The body is larger than " + maxBytes + " bytes.");

@@ -45,7 +45,8 @@ public final class Views {
         if (e.unitKind() != null) m.put("unit", e.unitKind());
         if (e.units() != null) m.put("units", e.units());
         if (!e.rates().isEmpty()) {
-            Map<String, Object> r = new LinkedHashMap<>(e.rates());
+            Map<String, Object> r = new LinkedHashMap<>();
+            e.rates().forEach((k, v) -> r.put(k, v.stripTrailingZeros()));
             m.put("rates", r);
         }
         if (e.priceBookVersion() != null) m.put("priceBookVersion", e.priceBookVersion());

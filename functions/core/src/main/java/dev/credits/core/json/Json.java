@@ -53,8 +53,13 @@ public final class Json {
             return value;
         } catch (MalformedJsonException e) {
             throw e;
+        } catch (com.fasterxml.jackson.core.exc.StreamConstraintsException e) {
+            throw new MalformedJsonException("a number, a string or the nesting is beyond the limits");
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            var at = e.getLocation();
+            throw new MalformedJsonException("malformed JSON" + (at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr()));
         } catch (IOException | RuntimeException e) {
-            throw new MalformedJsonException(shortMessage(e));
+            throw new MalformedJsonException("malformed JSON");
         }
     }
 
@@ -64,16 +69,6 @@ public final class Json {
         if (!(v instanceof Map)) throw new MalformedJsonException("the body must be a JSON object");
         @SuppressWarnings("unchecked") Map<String, Object> m = (Map<String, Object>) v;
         return m;
-    }
-
-    private static String shortMessage(Exception e) {
-        String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        int nl = m.indexOf('\n');
-        if (nl > 0) m = m.substring(0, nl);
-        // jackson appends source excerpts; keep the message short and free of the input
-        int src = m.indexOf(" at [Source");
-        if (src > 0) m = m.substring(0, src);
-        return m.length() > 200 ? m.substring(0, 200) : m;
     }
 
     private static Object read(JsonParser p, JsonToken t) throws IOException {

@@ -106,7 +106,7 @@ public final class AlertStore {
                     .returnValues(ReturnValue.ALL_NEW));
             Map<String, AttributeValue> now = r.attributes();
             // the balance may already be back above the soft limit: then this episode is over
-            if (soft && now.containsKey("softHeadroom") && Items.longOf(now, "softHeadroom") >= 0) rearm(a, kind);
+            if (soft && now.containsKey("softHeadroom") && Items.longOf(now, "softHeadroom") >= 0) rearm(a, kind, episode);
         } catch (ConditionalCheckFailedException e) {
             // already marked by an earlier delivery, or the limit was cleared meanwhile
         } catch (SdkException e) {
@@ -114,17 +114,21 @@ public final class AlertStore {
         }
     }
 
-    /** Arms the next soft-limit episode, if the account is still in SENT and back at or above the soft limit. */
-    public void rearm(AccountId a, Alerts.Kind kind) {
+    /**
+     * Arms the episode after {@code episode}, if the account is still in SENT for it. The stream record that asked for
+     * this showed the balance back at or above the soft limit, so a crossing back up did happen; if the balance has
+     * fallen again since, the re-armed item itself (armed, below) makes the next record send that crossing's alert.
+     */
+    public void rearm(AccountId a, Alerts.Kind kind, long episode) {
         if (kind != Alerts.Kind.SOFT_LIMIT) return; // stop episodes are re-armed by the writes that add credit
         try {
             dynamo.updateItem(b -> b.tableName(accounts).key(Items.accountKey(a))
                     .updateExpression("SET softAlert = :armed, softEpisode = softEpisode + :one")
-                    .conditionExpression("softAlert = :sent AND softHeadroom >= :zero")
+                    .conditionExpression("softAlert = :sent AND softEpisode = :ep")
                     .expressionAttributeValues(Map.of(":armed", s(Alerts.State.ARMED.wire()), ":sent",
-                            s(Alerts.State.SENT.wire()), ":one", n(1), ":zero", n(0))));
+                            s(Alerts.State.SENT.wire()), ":one", n(1), ":ep", n(episode))));
         } catch (ConditionalCheckFailedException e) {
-            // already re-armed, or the balance fell again before we got here
+            // already re-armed by an earlier delivery of this record
         } catch (SdkException e) {
             throw new StoreUnavailableException("alert re-arm failed", e);
         }
@@ -142,7 +146,8 @@ public final class AlertStore {
                 Alerts.State.fromWire(Items.str(m, "softAlert")),
                 m.containsKey("softEpisode") ? Items.longOf(m, "softEpisode") : 0,
                 Alerts.State.fromWire(Items.str(m, "stopAlert")),
-                m.containsKey("stopEpisode") ? Items.longOf(m, "stopEpisode") : 0);
+                m.containsKey("stopEpisode") ? Items.longOf(m, "stopEpisode") : 0,
+                "CLOSED".equals(Items.str(m, "status")));
     }
 
     // ---------------------------------------------------------------- email subscription bookkeeping

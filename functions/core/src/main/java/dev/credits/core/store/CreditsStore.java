@@ -52,6 +52,8 @@ import static dev.credits.core.store.Items.s;
  */
 public final class CreditsStore {
     private static final int MAX_ATTEMPTS = 4;
+    /** The largest balance an account may hold: 10^12 credits, in micro-credits (a thousandth of a long's range). */
+    public static final long MAX_BALANCE = 1_000_000_000_000_000_000L;
     private static final String CCF = "ConditionalCheckFailed";
 
     private final DynamoDbClient dynamo;
@@ -132,6 +134,9 @@ public final class CreditsStore {
                 // credit added: a "usage stopped" episode is over, the next refusal alerts again
                 rearm = ", stopAlert = :armed";
                 values.put(":armed", s(Alerts.State.ARMED.wire()));
+                // and no balance may grow past MAX_BALANCE (far inside a long, so no sum can overflow)
+                condition += " AND balance <= :cap";
+                values.put(":cap", n(MAX_BALANCE - delta));
             }
             case CLAWBACK -> condition = "attribute_exists(#st)";
         }
@@ -181,6 +186,7 @@ public final class CreditsStore {
                     }
                     Account old = Items.account(onAccount.item());
                     if (old.status() == AccountStatus.CLOSED) return new ChargeOutcome.AccountClosed(entry.accountId());
+                    if (mode == Mode.CREDIT) return new ChargeOutcome.BalanceCapExceeded(delta, old);
                     if (mode != Mode.CHARGE) throw new IllegalStateException("an active account refused a " + mode);
                     Alerts.State stop = Alerts.State.fromWire(Items.str(onAccount.item(), "stopAlert"));
                     if (stop != Alerts.State.PENDING && stop != Alerts.State.SENT) markStopped(entry.accountId());
@@ -201,7 +207,7 @@ public final class CreditsStore {
      * Records the first refusal of a stop episode, for the "consumption stopped" alert. Only the first refused
      * event of an episode gets here (later ones see PENDING or SENT in the old image), so refusals stay write-free.
      */
-    private void markStopped(AccountId id) {
+    void markStopped(AccountId id) {
         try {
             dynamo.updateItem(b -> b.tableName(accounts).key(Items.accountKey(id))
                     .updateExpression("SET stopAlert = :pending, stopEpisode = if_not_exists(stopEpisode, :zero) + :one")
@@ -291,7 +297,9 @@ public final class CreditsStore {
 
     /** Closes the account: the balance is forfeited by one ledger entry, in the same transaction as the status. */
     public Outcomes.Close close(AccountId id) {
+        HoldsStore holds = new HoldsStore(dynamo, new StoreConfig(accounts, ledger, "us-east-1", null), clock);
         for (int attempt = 1; ; attempt++) {
+            holds.releaseAll(id); // holds are given back first, so the forfeit is of the whole balance
             Account current = get(id).orElse(null);
             if (current == null) return new Outcomes.Close.NotFound(id);
             if (current.status() == AccountStatus.CLOSED) return new Outcomes.Close.AlreadyClosed(current);
@@ -302,6 +310,7 @@ public final class CreditsStore {
             Map<String, AttributeValue> v = new HashMap<>();
             v.put(":f", n(forfeit));
             v.put(":negf", n(-forfeit));
+            v.put(":zero", n(0));
             v.put(":b", n(current.balance()));
             v.put(":active", s(AccountStatus.ACTIVE.name()));
             v.put(":closed", s(AccountStatus.CLOSED.name()));
@@ -310,7 +319,7 @@ public final class CreditsStore {
             Update u = Update.builder().tableName(accounts).key(Items.accountKey(id))
                     .updateExpression("SET #st = :closed, balance = balance - :f, spendable = spendable - :f, "
                             + "closedAt = :now, updatedAt = :now, rev = rev + :one ADD softHeadroom :negf")
-                    .conditionExpression("#st = :active AND balance = :b")
+                    .conditionExpression("#st = :active AND balance = :b AND held = :zero")
                     .expressionAttributeNames(Map.of("#st", "status"))
                     .expressionAttributeValues(v).build();
             Put p = Put.builder().tableName(ledger).item(Items.entry(entry))
@@ -344,6 +353,7 @@ public final class CreditsStore {
         String lo = fromInclusive == null ? "0" : Keys.time(fromInclusive);
         String hi = toExclusive == null ? "9" : Keys.time(toExclusive);
         if (before != null && before.compareTo(hi) < 0) hi = before;
+        if (lo.compareTo(hi) > 0) return new Outcomes.HistoryPage(List.of(), null); // nothing can lie in an empty range
         List<Map<String, AttributeValue>> merged = new ArrayList<>();
         for (int shard = 0; shard < Keys.SHARDS; shard++) {
             merged.addAll(queryShard(Keys.shardPk(id, shard), lo, hi, before, types, limit + 1));
@@ -432,7 +442,7 @@ public final class CreditsStore {
      */
     public boolean aggregate(LedgerEntry e) {
         if (!e.type().isUsage()) return false;
-        boolean ai = e.type() == EntryType.AI_TOKENS;
+        boolean ai = e.type() == EntryType.AI_TOKENS || (e.type() == EntryType.CAPTURE && e.model() != null);
         Map<String, AttributeValue> v = new HashMap<>();
         v.put(":c", n(e.charged()));
         v.put(":one", n(1));

@@ -101,7 +101,7 @@ public final class Items {
     }
 
     public static LedgerEntry entry(Map<String, AttributeValue> m) {
-        Map<String, BigDecimal> rates = new LinkedHashMap<>();
+        Map<String, BigDecimal> rates = new java.util.TreeMap<>(); // inputPer1M before outputPer1M
         AttributeValue r = m.get("rates");
         if (r != null && r.hasM()) r.m().forEach((k, v) -> rates.put(k, new BigDecimal(v.n())));
         return new LedgerEntry(
@@ -128,6 +128,14 @@ public final class Items {
         Map<String, String> out = new LinkedHashMap<>();
         AttributeValue r = m.get("references");
         if (r != null && r.hasM()) r.m().forEach((k, v) -> out.put(k, v.s()));
+        if ("hold".equals(str(m, "type")) && m.containsKey("status")) {
+            // a hold's entry carries its current state, shown in the history next to it
+            out.put("status", m.get("status").s());
+            out.put("held", dev.credits.core.money.Credits.format(longOf(m, "held")));
+            out.put("captured", dev.credits.core.money.Credits.format(longOf(m, "captured")));
+            out.put("remaining", dev.credits.core.money.Credits.format(longOf(m, "holdRemaining")));
+            out.put("expiresAt", m.get("expiresAtIso").s());
+        }
         return out;
     }
 

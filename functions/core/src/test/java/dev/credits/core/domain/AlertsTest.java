@@ -10,7 +10,7 @@ class AlertsTest {
     private static final AccountId A = new AccountId("acme");
 
     private static Alerts.Image image(long balance, Long soft, Alerts.State softState, long softEpisode, Alerts.State stop) {
-        return new Alerts.Image(A, balance, balance, 0, soft, soft == null ? 0 : balance - soft, softState, softEpisode, stop, 3);
+        return new Alerts.Image(A, balance, balance, 0, soft, soft == null ? 0 : balance - soft, softState, softEpisode, stop, 3, false);
     }
 
     @Test
@@ -28,7 +28,13 @@ class AlertsTest {
     @Test
     void sentAndBelowDoesNothingSentAndBackAtOrAboveRearms() {
         assertEquals(List.of(), Alerts.decide(image(100, 500L, Alerts.State.SENT, 1, null)));
-        assertEquals(List.of(new Alerts.Decision.Rearm(Alerts.Kind.SOFT_LIMIT, A)), Alerts.decide(image(500, 500L, Alerts.State.SENT, 1, null)));
+        assertEquals(List.of(new Alerts.Decision.Rearm(Alerts.Kind.SOFT_LIMIT, A, 1)), Alerts.decide(image(500, 500L, Alerts.State.SENT, 1, null)));
+    }
+
+    @Test
+    void aClosedAccountGetsNoAlert() {
+        Alerts.Image closed = new Alerts.Image(A, -5, -5, 0, 500L, -505, Alerts.State.ARMED, 1, Alerts.State.PENDING, 1, true);
+        assertEquals(List.of(), Alerts.decide(closed));
     }
 
     @Test
