@@ -126,7 +126,7 @@ public final class HistoryHandler extends HttpFunction {
         Set<EntryType> out = EnumSet.noneOf(EntryType.class);
         for (String t : s.split(",", -1)) {
             out.add(EntryType.fromWire(t.trim()).orElseThrow(() -> ApiException.invalid("type",
-                    "must be a comma-separated list of ai_tokens, workload_units, grant, forfeit, topup, plan_credit, clawback")));
+                    "must be a comma-separated list of ai_tokens, workload_units, grant, forfeit, topup, plan_credit, clawback, hold, capture, release")));
         }
         return out;
     }
