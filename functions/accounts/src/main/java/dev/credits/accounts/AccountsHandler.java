@@ -56,6 +56,14 @@ public final class AccountsHandler extends HttpFunction {
     public AccountsHandler(Map<String, String> env) {
         this(Clients.dynamo(StoreConfig.fromEnv(env)), StoreConfig.fromEnv(env), AlertSubscriptions.fromEnv(env),
                 Clock.systemUTC());
+        dev.credits.core.snap.Priming.register("accounts", this::prime);
+    }
+
+    /** SnapStart priming without a write: a request without claims through the shell, and an account read. */
+    public void prime() {
+        handleRequest(com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent.builder()
+                .withRouteKey("GET /v1/accounts/{id}").withPathParameters(Map.of("id", "snapstart-priming-not-an-account")).build(), null);
+        store.get(new AccountId("snapstart-priming-not-an-account"));
     }
 
     public AccountsHandler(DynamoDbClient dynamo, StoreConfig config, AlertSubscriptions subscriptions, Clock clock) {

@@ -49,6 +49,17 @@ public final class HistoryHandler extends HttpFunction {
 
     public HistoryHandler(Map<String, String> env) {
         this(Clients.dynamo(StoreConfig.fromEnv(env)), StoreConfig.fromEnv(env), Clock.systemUTC());
+        dev.credits.core.snap.Priming.register("history", this::prime);
+    }
+
+    /** SnapStart priming (reads only): a request without claims, a history page and daily totals of no account. */
+    public void prime() {
+        handleRequest(com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent.builder()
+                .withRouteKey("GET /v1/accounts/{id}/usage").withPathParameters(Map.of("id", "snapstart-priming-not-an-account")).build(), null);
+        AccountId none = new AccountId("snapstart-priming-not-an-account");
+        store.history(none, null, null, Set.of(), 50, null);
+        LocalDate today = LocalDate.now(ZoneOffset.UTC);
+        store.dailyTotals(none, today.minusDays(30), today);
     }
 
     public HistoryHandler(DynamoDbClient dynamo, StoreConfig config, Clock clock) {

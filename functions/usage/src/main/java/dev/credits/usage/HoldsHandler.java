@@ -54,6 +54,16 @@ public final class HoldsHandler extends HttpFunction {
 
     public HoldsHandler(Map<String, String> env) {
         this(Clients.dynamo(StoreConfig.fromEnv(env)), StoreConfig.fromEnv(env), PriceBookLoader.fromClasspath(), Clock.systemUTC());
+        dev.credits.core.snap.Priming.register("holds", this::prime);
+    }
+
+    /** SnapStart priming without a write: a request without claims through the shell, a price, a hold read. */
+    public void prime() {
+        handleRequest(com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent.builder()
+                .withRouteKey("POST /v1/accounts/{id}/holds").withPathParameters(Map.of("id", UsageHandler.PRIMING_ACCOUNT))
+                .withHeaders(Map.of("content-type", "application/json")).withBody("{}").build(), null);
+        prices.price(new UsageEvent.AiTokens("prime", "gpt-4o-mini", 1000, 1000, null));
+        holds.find(new AccountId(UsageHandler.PRIMING_ACCOUNT), "prime");
     }
 
     public HoldsHandler(DynamoDbClient dynamo, StoreConfig config, PriceBook prices, Clock clock) {

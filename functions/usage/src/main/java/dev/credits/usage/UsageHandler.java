@@ -16,6 +16,7 @@ import dev.credits.core.http.Views;
 import dev.credits.core.money.Credits;
 import dev.credits.core.pricing.PriceBook;
 import dev.credits.core.pricing.PriceBookLoader;
+import dev.credits.core.snap.Priming;
 import dev.credits.core.store.Clients;
 import dev.credits.core.store.CreditsStore;
 import dev.credits.core.store.StoreConfig;
@@ -48,6 +49,36 @@ public final class UsageHandler extends HttpFunction {
 
     public UsageHandler(Map<String, String> env) {
         this(StoreConfig.fromEnv(env), Clock.systemUTC());
+        Priming.register("usage", this::prime);
+    }
+
+    static final String PRIMING_ACCOUNT = "snapstart-priming-not-an-account";
+
+    /**
+     * SnapStart priming: the hot path without its write. Parses and prices both event kinds, builds the ledger item,
+     * answers a request without claims (401) through the whole shell, and reads an account that does not exist.
+     */
+    public void prime() {
+        for (String body : new String[]{
+                "{\"eventId\":\"prime-1\",\"type\":\"ai_tokens\",\"model\":\"gpt-4o-mini\",\"inputTokens\":1200,\"outputTokens\":350,\"occurredAt\":\"2026-11-24T10:00:00Z\"}",
+                "{\"eventId\":\"prime-2\",\"type\":\"workload_units\",\"units\":3}"}) {
+            try {
+                UsageEvent e = parse(dev.credits.core.json.Json.parseObject(body));
+                if (prices.price(e) instanceof PriceBook.Quote.Priced p) {
+                    LedgerEntry entry = new LedgerEntry(new AccountId(PRIMING_ACCOUNT), "usage#" + e.eventId(), e.type(),
+                            -p.costMicros(), clock.instant(), e.occurredAt(), e.eventId(), null, null, null, null, null,
+                            p.rates(), p.priceBookVersion(), null, e.requestHash());
+                    dev.credits.core.store.Items.entry(entry);
+                    Response.json(201, result(entry, null, false));
+                }
+            } catch (dev.credits.core.json.Json.MalformedJsonException ex) {
+                throw new IllegalStateException(ex);
+            }
+        }
+        handleRequest(com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent.builder()
+                .withRouteKey("POST /v1/accounts/{id}/usage").withPathParameters(Map.of("id", PRIMING_ACCOUNT))
+                .withHeaders(Map.of("content-type", "application/json")).withBody("{}").build(), null);
+        store.get(new AccountId(PRIMING_ACCOUNT));
     }
 
     private UsageHandler(StoreConfig config, Clock clock) {

@@ -30,6 +30,8 @@ final class FaultyDynamo implements DynamoDbClient {
     /** Transactions to fail before they reach DynamoDB. */
     final AtomicInteger timeoutsBeforeCommit = new AtomicInteger();
     final AtomicInteger transactions = new AtomicInteger();
+    /** Every operation called, in order. */
+    final java.util.List<String> calls = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
 
     FaultyDynamo(DynamoDbClient real) {
         this.real = real;
@@ -38,6 +40,7 @@ final class FaultyDynamo implements DynamoDbClient {
     @Override
     public TransactWriteItemsResponse transactWriteItems(TransactWriteItemsRequest request) {
         transactions.incrementAndGet();
+        calls.add("TransactWriteItems");
         if (take(timeoutsBeforeCommit)) throw SdkClientException.create("simulated: connect timed out");
         if (take(conflicts)) {
             throw TransactionCanceledException.builder()
@@ -56,10 +59,12 @@ final class FaultyDynamo implements DynamoDbClient {
         return counter.getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0;
     }
 
-    @Override public GetItemResponse getItem(GetItemRequest r) { return real.getItem(r); }
-    @Override public PutItemResponse putItem(PutItemRequest r) { return real.putItem(r); }
-    @Override public UpdateItemResponse updateItem(UpdateItemRequest r) { return real.updateItem(r); }
-    @Override public QueryResponse query(QueryRequest r) { return real.query(r); }
+    @Override public GetItemResponse getItem(GetItemRequest r) { calls.add("GetItem"); return real.getItem(r); }
+    @Override public PutItemResponse putItem(PutItemRequest r) { calls.add("PutItem"); return real.putItem(r); }
+    @Override public UpdateItemResponse updateItem(UpdateItemRequest r) { calls.add("UpdateItem"); return real.updateItem(r); }
+    @Override public QueryResponse query(QueryRequest r) { calls.add("Query"); return real.query(r); }
+    @Override public software.amazon.awssdk.services.dynamodb.model.DeleteItemResponse deleteItem(
+            software.amazon.awssdk.services.dynamodb.model.DeleteItemRequest r) { calls.add("DeleteItem"); return real.deleteItem(r); }
     @Override public String serviceName() { return real.serviceName(); }
     @Override public void close() { }
 }
