@@ -44,30 +44,27 @@ public final class AggregatorHandler implements RequestHandler<DynamodbEvent, St
     @Override
     public StreamsEventResponse handleRequest(DynamodbEvent event, Context context) {
         String requestId = context == null ? "-" : context.getAwsRequestId();
-        List<StreamsEventResponse.BatchItemFailure> failures = new ArrayList<>();
-        int applied = 0, skipped = 0;
         List<DynamodbEvent.DynamodbStreamRecord> records = event.getRecords() == null ? List.of() : event.getRecords();
-        for (int i = 0; i < records.size(); i++) {
-            DynamodbEvent.DynamodbStreamRecord record = records.get(i);
-            try {
-                if (!"INSERT".equals(record.getEventName()) || record.getDynamodb() == null
-                        || record.getDynamodb().getNewImage() == null) { skipped++; continue; }
-                Map<String, AttributeValue> image = StreamImages.toSdk(record.getDynamodb().getNewImage());
-                if (!image.containsKey("kind") || !"entry".equals(image.get("kind").s())) { skipped++; continue; }
-                LedgerEntry entry = Items.entry(image);
-                if (!entry.type().isUsage()) { skipped++; continue; }
-                if (store.aggregate(entry)) applied++; else skipped++;
-            } catch (RuntimeException e) {
-                Log.error("aggregate_failed", requestId, "sequenceNumber", seq(record), "cause", e.getClass().getName());
-                for (int j = i; j < records.size(); j++) {
-                    failures.add(new StreamsEventResponse.BatchItemFailure(seq(records.get(j))));
-                }
-                break;
-            }
+        List<LedgerEntry> usage = new ArrayList<>();
+        for (DynamodbEvent.DynamodbStreamRecord record : records) {
+            if (!"INSERT".equals(record.getEventName()) || record.getDynamodb() == null
+                    || record.getDynamodb().getNewImage() == null) continue;
+            Map<String, AttributeValue> image = StreamImages.toSdk(record.getDynamodb().getNewImage());
+            if (!image.containsKey("kind") || !"entry".equals(image.get("kind").s())) continue;
+            LedgerEntry entry = Items.entry(image);
+            if (entry.type().isUsage()) usage.add(entry);
         }
-        Log.info("aggregated", requestId, "records", records.size(), "applied", applied, "skipped", skipped,
-                "failed", failures.size());
-        return new StreamsEventResponse(failures);
+        try {
+            int applied = store.aggregate(usage);
+            Log.info("aggregated", requestId, "records", records.size(), "usage", usage.size(), "applied", applied);
+            return new StreamsEventResponse(List.of());
+        } catch (RuntimeException e) {
+            // nothing is half-counted (each group is one transaction, each entry marked): retry the whole batch
+            Log.error("aggregate_failed", requestId, "records", records.size(), "cause", e.getClass().getName());
+            List<StreamsEventResponse.BatchItemFailure> failures = new ArrayList<>();
+            if (!records.isEmpty()) failures.add(new StreamsEventResponse.BatchItemFailure(seq(records.get(0))));
+            return new StreamsEventResponse(failures);
+        }
     }
 
     private static String seq(DynamodbEvent.DynamodbStreamRecord r) {

@@ -1,6 +1,7 @@
 package dev.credits.usage;
 
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import dev.credits.core.domain.Account;
 import dev.credits.core.domain.AccountId;
 import dev.credits.core.domain.ChargeOutcome;
 import dev.credits.core.domain.EventId;
@@ -92,8 +93,11 @@ public final class UsageHandler extends HttpFunction {
         this.clock = clock;
     }
 
+    static final int MAX_BATCH_BODY_BYTES = 128 * 1024;
+
     @Override
     protected APIGatewayV2HTTPResponse route(Request request) {
+        if (request.routeKey().equals("POST /v1/accounts/{id}/usage/batch")) return batch(request);
         if (!request.routeKey().equals("POST /v1/accounts/{id}/usage")) throw noRoute(request);
         String accountId = request.accountId();
         request.caller().require(accountId, Caller.Role.METERING, Caller.Role.ADMIN);
@@ -103,6 +107,100 @@ public final class UsageHandler extends HttpFunction {
             event = new UsageEvent.WorkloadUnits(wu.eventId(), prices.unitKindOf(wu), wu.units(), wu.occurredAt());
         }
         return record(new AccountId(accountId), event);
+    }
+
+    /**
+     * {@code POST /v1/accounts/{id}/usage/batch}: up to 99 events in one balance update, for hot accounts. Each event
+     * has its own result (201 charged, 200 replayed, 409 conflict, 402 refused, 400 invalid), in input order; the
+     * hard limit is exact: the longest prefix that fits is charged.
+     */
+    private APIGatewayV2HTTPResponse batch(Request request) {
+        String accountId = request.accountId();
+        request.caller().require(accountId, Caller.Role.METERING, Caller.Role.ADMIN);
+        Fields f = new Fields(request.jsonBody(MAX_BATCH_BODY_BYTES)).only(java.util.Set.of("events"));
+        Object raw = f.has("events") ? request.jsonBody(MAX_BATCH_BODY_BYTES).get("events") : null;
+        if (!(raw instanceof java.util.List<?> list) || list.isEmpty() || list.size() > dev.credits.core.store.CreditsStore.MAX_BATCH) {
+            throw ApiException.invalid("events", "must be a list of 1 to " + dev.credits.core.store.CreditsStore.MAX_BATCH + " usage events");
+        }
+        AccountId account = new AccountId(accountId);
+        Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+        java.util.List<Map<String, Object>> results = new java.util.ArrayList<>();
+        java.util.List<LedgerEntry> toPost = new java.util.ArrayList<>();
+        java.util.List<Integer> slot = new java.util.ArrayList<>();
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (int i = 0; i < list.size(); i++) {
+            Map<String, Object> r = new LinkedHashMap<>();
+            results.add(r);
+            try {
+                if (!(list.get(i) instanceof Map<?, ?> m)) throw ApiException.invalidBody("each event must be a JSON object");
+                @SuppressWarnings("unchecked") UsageEvent e = parse((Map<String, Object>) m);
+                if (e instanceof UsageEvent.WorkloadUnits wu && wu.unitKind() == null) {
+                    e = new UsageEvent.WorkloadUnits(wu.eventId(), prices.unitKindOf(wu), wu.units(), wu.occurredAt());
+                }
+                r.put("eventId", e.eventId());
+                if (!seen.add(e.eventId())) throw new ApiException(409, "idempotency_conflict", "eventId appears twice in this batch.", Map.of("field", "eventId"), null);
+                toPost.add(entryFor(account, e, quote(e), now));
+                slot.add(i);
+            } catch (ApiException ex) {
+                r.put("status", ex.status());
+                Map<String, Object> err = new LinkedHashMap<>();
+                err.put("code", ex.code());
+                err.put("message", ex.getMessage());
+                err.putAll(ex.details());
+                r.put("error", err);
+            }
+        }
+        long charged = 0;
+        Account last = null;
+        if (!toPost.isEmpty()) {
+            java.util.List<ChargeOutcome> outcomes = store.postBatch(account, toPost);
+            for (int k = 0; k < outcomes.size(); k++) {
+                Map<String, Object> r = results.get(slot.get(k));
+                switch (outcomes.get(k)) {
+                    case ChargeOutcome.Charged c -> { r.put("status", 201); r.putAll(Views.entry(c.entry())); charged += c.entry().charged(); last = c.after(); }
+                    case ChargeOutcome.Replayed rp -> { r.put("status", 200); r.put("replayed", true); r.putAll(Views.entry(rp.entry())); }
+                    case ChargeOutcome.IdempotencyConflict c -> { r.put("status", 409); r.put("error", Map.of("code", "idempotency_conflict",
+                            "message", "eventId was already recorded with a different body.")); }
+                    case ChargeOutcome.HardLimitReached h -> { r.put("status", 402); r.put("error", Map.of("code", "hard_limit_reached",
+                            "message", "Charging " + Credits.format(h.cost()) + " credits would take the balance below the hard limit.")); }
+                    case ChargeOutcome.AccountClosed c -> throw ApiException.closed(accountId);
+                    case ChargeOutcome.AccountNotFound n -> throw ApiException.notFound(accountId);
+                    case ChargeOutcome.ExtraConditionFailed x -> throw new IllegalStateException("no extra items were posted");
+                    case ChargeOutcome.BalanceCapExceeded x -> throw new IllegalStateException("a charge never raises the balance");
+                }
+            }
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("accountId", accountId);
+        body.put("charged", Credits.toCredits(charged));
+        if (last != null) {
+            body.put("balance", Credits.toCredits(last.balance()));
+            body.put("available", Credits.toCredits(last.available()));
+        }
+        body.put("results", results);
+        return Response.json(200, body);
+    }
+
+    private PriceBook.Quote.Priced quote(UsageEvent event) {
+        return switch (prices.price(event)) {
+            case PriceBook.Quote.Priced p -> p;
+            case PriceBook.Quote.UnknownModel m -> throw new ApiException(400, "unknown_model",
+                    "Model '" + m.model() + "' is not in price book " + prices.version() + ".", Map.of("field", "model"), null);
+            case PriceBook.Quote.UnknownUnit u -> throw new ApiException(400, "unknown_unit",
+                    "Unit kind '" + u.unitKind() + "' is not in price book " + prices.version() + ".", Map.of("field", "unit"), null);
+            case PriceBook.Quote.TooLarge t -> throw ApiException.invalidBody("The cost of this event is too large to record.");
+        };
+    }
+
+    private LedgerEntry entryFor(AccountId account, UsageEvent event, PriceBook.Quote.Priced priced, Instant now) {
+        return switch (event) {
+            case UsageEvent.AiTokens ai -> new LedgerEntry(account, "usage#" + ai.eventId(), ai.type(), -priced.costMicros(),
+                    now, ai.occurredAt(), ai.eventId(), ai.model(), ai.inputTokens(), ai.outputTokens(), null, null,
+                    priced.rates(), priced.priceBookVersion(), null, ai.requestHash());
+            case UsageEvent.WorkloadUnits wu -> new LedgerEntry(account, "usage#" + wu.eventId(), wu.type(), -priced.costMicros(),
+                    now, wu.occurredAt(), wu.eventId(), null, null, null, prices.unitKindOf(wu), wu.units(),
+                    priced.rates(), priced.priceBookVersion(), null, wu.requestHash());
+        };
     }
 
     static UsageEvent parse(Map<String, Object> body) {
@@ -131,24 +229,9 @@ public final class UsageHandler extends HttpFunction {
     }
 
     private APIGatewayV2HTTPResponse record(AccountId account, UsageEvent event) {
-        PriceBook.Quote quote = prices.price(event);
-        PriceBook.Quote.Priced priced = switch (quote) {
-            case PriceBook.Quote.Priced p -> p;
-            case PriceBook.Quote.UnknownModel m -> throw new ApiException(400, "unknown_model",
-                    "Model '" + m.model() + "' is not in price book " + prices.version() + ".", Map.of("field", "model"), null);
-            case PriceBook.Quote.UnknownUnit u -> throw new ApiException(400, "unknown_unit",
-                    "Unit kind '" + u.unitKind() + "' is not in price book " + prices.version() + ".", Map.of("field", "unit"), null);
-            case PriceBook.Quote.TooLarge t -> throw ApiException.invalidBody("The cost of this event is too large to record.");
-        };
+        PriceBook.Quote.Priced priced = quote(event);
         Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
-        LedgerEntry entry = switch (event) {
-            case UsageEvent.AiTokens ai -> new LedgerEntry(account, "usage#" + ai.eventId(), ai.type(), -priced.costMicros(),
-                    now, ai.occurredAt(), ai.eventId(), ai.model(), ai.inputTokens(), ai.outputTokens(), null, null,
-                    priced.rates(), priced.priceBookVersion(), null, ai.requestHash());
-            case UsageEvent.WorkloadUnits wu -> new LedgerEntry(account, "usage#" + wu.eventId(), wu.type(), -priced.costMicros(),
-                    now, wu.occurredAt(), wu.eventId(), null, null, null, prices.unitKindOf(wu), wu.units(),
-                    priced.rates(), priced.priceBookVersion(), null, wu.requestHash());
-        };
+        LedgerEntry entry = entryFor(account, event, priced, now);
         return switch (store.post(entry)) {
             case ChargeOutcome.Charged c -> Response.json(201, result(c.entry(), c.after(), false));
             case ChargeOutcome.Replayed r -> Response.json(200, result(r.entry(), r.current(), true));
@@ -172,7 +255,7 @@ public final class UsageHandler extends HttpFunction {
         };
     }
 
-    private static Map<String, Object> result(LedgerEntry entry, dev.credits.core.domain.Account account, boolean replay) {
+    private static Map<String, Object> result(LedgerEntry entry, Account account, boolean replay) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("accountId", entry.accountId().value());
         m.put("replayed", replay);

@@ -204,6 +204,97 @@ public final class CreditsStore {
     }
 
     /**
+     * Posts up to {@value #MAX_BATCH} usage charges of one account as ONE balance update: a transaction of the account
+     * (its condition on the total) and each entry (put if new). Duplicates answer from their old entries and leave the
+     * batch; if the total does not fit above the hard limit, the longest prefix that fits is charged and the rest
+     * refused, all exactly, since each retry is again one conditional transaction. Results are in input order.
+     */
+    public List<ChargeOutcome> postBatch(AccountId account, List<LedgerEntry> entries) {
+        if (entries.size() > MAX_BATCH) throw new IllegalArgumentException("at most " + MAX_BATCH + " entries");
+        ChargeOutcome[] out = new ChargeOutcome[entries.size()];
+        List<Integer> pending = new ArrayList<>();
+        for (int i = 0; i < entries.size(); i++) pending.add(i);
+        for (int attempt = 1; !pending.isEmpty(); attempt++) {
+            long total = 0;
+            for (int i : pending) total = Math.addExact(total, -entries.get(i).amount());
+            Map<String, AttributeValue> values = new HashMap<>();
+            values.put(":d", n(-total));
+            values.put(":cost", n(total));
+            values.put(":now", s(entries.get(pending.get(0)).recordedAt().toString()));
+            values.put(":one", n(1));
+            values.put(":active", s(AccountStatus.ACTIVE.name()));
+            List<TransactWriteItem> items = new ArrayList<>();
+            items.add(TransactWriteItem.builder().update(Update.builder().tableName(accounts).key(Items.accountKey(account))
+                    .updateExpression("SET balance = balance + :d, spendable = spendable + :d, updatedAt = :now, rev = rev + :one ADD softHeadroom :d")
+                    .conditionExpression("#st = :active AND spendable >= :cost")
+                    .expressionAttributeNames(Map.of("#st", "status")).expressionAttributeValues(values)
+                    .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD).build()).build());
+            for (int i : pending) {
+                items.add(TransactWriteItem.builder().put(Put.builder().tableName(ledger).item(Items.entry(entries.get(i)))
+                        .conditionExpression("attribute_not_exists(pk)")
+                        .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD).build()).build());
+            }
+            try {
+                dynamo.transactWriteItems(b -> b.clientRequestToken(UUID.randomUUID().toString()).transactItems(items));
+                Account after = readAfter(account);
+                for (int i : pending) out[i] = new ChargeOutcome.Charged(entries.get(i), after);
+                pending.clear();
+            } catch (TransactionCanceledException e) {
+                List<CancellationReason> reasons = e.cancellationReasons();
+                List<Integer> duplicates = new ArrayList<>();
+                for (int k = 0; k < pending.size() && k + 1 < reasons.size(); k++) {
+                    CancellationReason r = reasons.get(k + 1);
+                    if (!CCF.equals(r.code())) continue;
+                    int i = pending.get(k);
+                    LedgerEntry existing = Items.entry(r.item());
+                    out[i] = existing.requestHash() != null && existing.requestHash().equals(entries.get(i).requestHash())
+                            ? new ChargeOutcome.Replayed(existing, null) : new ChargeOutcome.IdempotencyConflict(existing);
+                    duplicates.add(i);
+                }
+                if (!duplicates.isEmpty()) {
+                    pending.removeAll(duplicates); // the account's condition may have failed only because of them
+                    continue;
+                }
+                CancellationReason onAccount = reasons.isEmpty() ? null : reasons.get(0);
+                if (onAccount != null && CCF.equals(onAccount.code())) {
+                    if (!onAccount.hasItem() || onAccount.item().isEmpty()) {
+                        for (int i : pending) out[i] = new ChargeOutcome.AccountNotFound(account);
+                        break;
+                    }
+                    Account old = Items.account(onAccount.item());
+                    if (old.status() == AccountStatus.CLOSED) {
+                        for (int i : pending) out[i] = new ChargeOutcome.AccountClosed(account);
+                        break;
+                    }
+                    // keep the longest prefix that fits the spendable amount seen; refuse the rest
+                    long room = old.spendable();
+                    List<Integer> fits = new ArrayList<>();
+                    long sum = 0;
+                    for (int i : pending) {
+                        long cost = -entries.get(i).amount();
+                        if (sum + cost <= room && fits.size() == pending.indexOf(i)) { fits.add(i); sum += cost; }
+                        else out[i] = new ChargeOutcome.HardLimitReached(cost, old);
+                    }
+                    if (fits.size() < pending.size()) {
+                        Alerts.State stop = Alerts.State.fromWire(Items.str(onAccount.item(), "stopAlert"));
+                        if (stop != Alerts.State.PENDING && stop != Alerts.State.SENT) markStopped(account);
+                    }
+                    pending = fits;
+                    continue;
+                }
+                if (attempt >= MAX_ATTEMPTS * 2) throw new StoreUnavailableException("batch kept conflicting", e);
+                backoff(attempt);
+            } catch (SdkException e) {
+                throw unavailable(e);
+            }
+        }
+        return List.of(out);
+    }
+
+    /** Entries in one batch: a transaction holds at most 100 items, one of them the account. */
+    public static final int MAX_BATCH = 99;
+
+    /**
      * Records the first refusal of a stop episode, for the "consumption stopped" alert. Only the first refused
      * event of an episode gets here (later ones see PENDING or SENT in the old image), so refusals stay write-free.
      */
@@ -434,51 +525,84 @@ public final class CreditsStore {
         return out;
     }
 
-    /**
-     * Adds one usage entry to its day's totals, exactly once: the totals update and a mark on the entry are one
-     * transaction, and the mark's condition refuses a second application (streams deliver at least once).
-     *
-     * @return false when the entry had already been counted
-     */
+    /** Adds one usage entry to its day's totals, exactly once. @return false when it had already been counted */
     public boolean aggregate(LedgerEntry e) {
-        if (!e.type().isUsage()) return false;
-        boolean ai = e.type() == EntryType.AI_TOKENS || (e.type() == EntryType.CAPTURE && e.model() != null);
-        Map<String, AttributeValue> v = new HashMap<>();
-        v.put(":c", n(e.charged()));
-        v.put(":one", n(1));
-        v.put(":day", s("day"));
-        v.put(":acct", s(e.accountId().value()));
-        String add;
-        if (ai) {
-            v.put(":in", n(e.inputTokens() == null ? 0 : e.inputTokens()));
-            v.put(":out", n(e.outputTokens() == null ? 0 : e.outputTokens()));
-            add = "ADD aiCredits :c, aiInputTokens :in, aiOutputTokens :out, aiEvents :one";
-        } else {
-            v.put(":u", n(e.units() == null ? 0 : e.units()));
-            add = "ADD wuCredits :c, wuUnits :u, wuEvents :one";
+        return aggregate(List.of(e)) == 1;
+    }
+
+    /**
+     * Adds usage entries to their days' totals, exactly once each: per (account, day), one transaction marks up to 98
+     * entries (each only if not marked before; streams deliver at least once) and adds their sums to the day's item,
+     * so a hot account's day item takes one update per batch, not one per event.
+     *
+     * @return how many entries were newly counted
+     */
+    public int aggregate(List<LedgerEntry> entries) {
+        Map<String, List<LedgerEntry>> groups = new java.util.LinkedHashMap<>();
+        for (LedgerEntry e : entries) {
+            if (e.type().isUsage()) groups.computeIfAbsent(e.accountId().value() + "|" + Keys.day(e.recordedAt()), k -> new ArrayList<>()).add(e);
         }
-        Update totals = Update.builder().tableName(ledger)
-                .key(Map.of("pk", s(Keys.dayPk(e.accountId())), "sk", s(Keys.day(e.recordedAt()))))
-                .updateExpression("SET kind = :day, account = :acct " + add)
-                .expressionAttributeValues(v).build();
-        Update mark = Update.builder().tableName(ledger).key(Items.entryKey(e.accountId(), e.entryId()))
-                .updateExpression("SET aggregated = :t")
-                .conditionExpression("attribute_exists(pk) AND attribute_not_exists(aggregated)")
-                .expressionAttributeValues(Map.of(":t", Items.bool(true))).build();
-        for (int attempt = 1; ; attempt++) {
+        int applied = 0;
+        for (List<LedgerEntry> group : groups.values()) {
+            for (int from = 0; from < group.size(); from += 98) {
+                applied += aggregateChunk(new ArrayList<>(group.subList(from, Math.min(group.size(), from + 98))));
+            }
+        }
+        return applied;
+    }
+
+    private int aggregateChunk(List<LedgerEntry> chunk) {
+        for (int attempt = 1; !chunk.isEmpty(); attempt++) {
+            long aiC = 0, aiIn = 0, aiOut = 0, aiN = 0, wuC = 0, wuU = 0, wuN = 0;
+            for (LedgerEntry e : chunk) {
+                boolean ai = e.type() == EntryType.AI_TOKENS || (e.type() == EntryType.CAPTURE && e.model() != null);
+                if (ai) {
+                    aiC += e.charged(); aiN++;
+                    aiIn += e.inputTokens() == null ? 0 : e.inputTokens();
+                    aiOut += e.outputTokens() == null ? 0 : e.outputTokens();
+                } else {
+                    wuC += e.charged(); wuN++;
+                    wuU += e.units() == null ? 0 : e.units();
+                }
+            }
+            LedgerEntry first = chunk.get(0);
+            Map<String, AttributeValue> v = new HashMap<>();
+            v.put(":day", s("day"));
+            v.put(":acct", s(first.accountId().value()));
+            v.put(":aiC", n(aiC)); v.put(":aiIn", n(aiIn)); v.put(":aiOut", n(aiOut)); v.put(":aiN", n(aiN));
+            v.put(":wuC", n(wuC)); v.put(":wuU", n(wuU)); v.put(":wuN", n(wuN));
+            List<TransactWriteItem> items = new ArrayList<>();
+            items.add(TransactWriteItem.builder().update(Update.builder().tableName(ledger)
+                    .key(Map.of("pk", s(Keys.dayPk(first.accountId())), "sk", s(Keys.day(first.recordedAt()))))
+                    .updateExpression("SET kind = :day, account = :acct ADD aiCredits :aiC, aiInputTokens :aiIn, "
+                            + "aiOutputTokens :aiOut, aiEvents :aiN, wuCredits :wuC, wuUnits :wuU, wuEvents :wuN")
+                    .expressionAttributeValues(v).build()).build());
+            for (LedgerEntry e : chunk) {
+                items.add(TransactWriteItem.builder().update(Update.builder().tableName(ledger).key(Items.entryKey(e.accountId(), e.entryId()))
+                        .updateExpression("SET aggregated = :t")
+                        .conditionExpression("attribute_exists(pk) AND attribute_not_exists(aggregated)")
+                        .expressionAttributeValues(Map.of(":t", Items.bool(true))).build()).build());
+            }
             try {
-                dynamo.transactWriteItems(b -> b.clientRequestToken(UUID.randomUUID().toString()).transactItems(
-                        TransactWriteItem.builder().update(mark).build(), TransactWriteItem.builder().update(totals).build()));
-                return true;
+                dynamo.transactWriteItems(b -> b.clientRequestToken(UUID.randomUUID().toString()).transactItems(items));
+                return chunk.size();
             } catch (TransactionCanceledException ex) {
                 var reasons = ex.cancellationReasons();
-                if (!reasons.isEmpty() && CCF.equals(reasons.get(0).code())) return false;
-                if (attempt >= MAX_ATTEMPTS) throw new StoreUnavailableException("aggregation kept conflicting", ex);
+                List<LedgerEntry> counted = new ArrayList<>();
+                for (int k = 0; k < chunk.size() && k + 1 < reasons.size(); k++) {
+                    if (CCF.equals(reasons.get(k + 1).code())) counted.add(chunk.get(k));
+                }
+                if (!counted.isEmpty()) {
+                    chunk.removeAll(counted); // already in the totals (a redelivery): count the others only
+                    continue;
+                }
+                if (attempt >= MAX_ATTEMPTS * 2) throw new StoreUnavailableException("aggregation kept conflicting", ex);
                 backoff(attempt);
             } catch (SdkException ex) {
                 throw unavailable(ex);
             }
         }
+        return 0;
     }
 
     // ---------------------------------------------------------------- helpers
