@@ -10,7 +10,7 @@ ROLE ?= owner
 ACCOUNT ?=
 RUNNER_CP = infra/local-runner/target/classes:$$(cat infra/local-runner/target/classpath.txt)
 
-.PHONY: run test build token lint clean venv
+.PHONY: run test build token lint clean venv bench-hot
 
 ## make run: build, then start the local stack on 127.0.0.1:$(PORT) (DATA_DIR=<folder> keeps data)
 run: build
@@ -26,6 +26,12 @@ build:
 ## make test: the whole suite (unit, integration, HTTP, concurrency, template lint)
 test:
 	@infra/scripts/test.sh
+
+## make bench-hot SECONDS=10 CALLERS=16: the hot-account simulation (per-partition write limits over DynamoDB Local)
+SECONDS ?= 10
+CALLERS ?= 16
+bench-hot: build
+	@java --enable-native-access=ALL-UNNAMED -cp "$(RUNNER_CP)" dev.credits.local.bench.HotAccountSimulation $(SECONDS) $(CALLERS)
 
 ## make token ROLE=owner|metering|admin ACCOUNT=<id>: a bearer token the local runner accepts
 token:
