@@ -249,6 +249,14 @@ public final class LocalRunner implements AutoCloseable {
                 logLocal(requestId, method, rawPath, status, start);
                 return;
             }
+            if (method.equals("GET") && rawPath.equals("/openapi.yaml")) {
+                byte[] doc = java.nio.file.Files.readAllBytes(Template.locate().getParent().resolve("docs/openapi.yaml"));
+                x.getResponseHeaders().add("content-type", "application/yaml");
+                x.sendResponseHeaders(200, doc.length);
+                try (OutputStream os = x.getResponseBody()) { os.write(doc); }
+                logLocal(requestId, method, rawPath, 200, start);
+                return;
+            }
             if ((method.equals("GET") || method.equals("HEAD")) && !rawPath.startsWith("/v1/")) {
                 status = console.serve(x, rawPath, method.equals("HEAD"));
                 logLocal(requestId, method, rawPath, status, start);
