@@ -95,7 +95,7 @@ public final class StripeWebhookHandler extends HttpFunction {
     }
 
     private String session(Map<String, Object> s, String eventId, String requestId) {
-        String sessionId = str(s, "id");
+        String sessionId = id(s, "id");
         if (!"payment".equals(str(s, "mode"))) return "ignored: not a one-time payment";
         if (!"paid".equals(str(s, "payment_status"))) return "not paid yet: waiting for async_payment_succeeded";
         Map<String, Object> meta = map(s, "metadata");
@@ -114,15 +114,18 @@ public final class StripeWebhookHandler extends HttpFunction {
         } catch (NumberFormatException e) {
             return review(sessionId, "credits_metadata_invalid", details, requestId);
         }
-        BigDecimal total = num(s, "amount_total");
+        if (credits < config.minCredits() || credits > config.maxCredits()) {
+            return review(sessionId, "credits_out_of_range", details, requestId);
+        }
+        long total = whole(s, "amount_total", -1);
         String currency = str(s, "currency");
         long expected = config.amountFor(credits);
         details.put("expectedAmount", expected + " " + config.currency());
         details.put("paidAmount", total + " " + currency);
-        if (credits <= 0 || total == null || total.compareTo(BigDecimal.valueOf(expected)) != 0 || !config.currency().equals(currency)) {
+        if (total != expected || !config.currency().equals(currency)) {
             return review(sessionId, "amount_mismatch", details, requestId);
         }
-        var outcome = payments.creditTopUp(new PaymentsStore.TopUp(new AccountId(account), sessionId, str(s, "payment_intent"),
+        var outcome = payments.creditTopUp(new PaymentsStore.TopUp(new AccountId(account), sessionId, optionalId(s, "payment_intent"),
                 Math.multiplyExact(credits, Credits.MICROS_PER_CREDIT), expected, currency, eventId));
         return switch (outcome) {
             case ChargeOutcome.Charged c -> "credited " + credits + " credits";
@@ -137,8 +140,13 @@ public final class StripeWebhookHandler extends HttpFunction {
     }
 
     private String invoice(Map<String, Object> inv, String eventId, String requestId) {
-        String invoiceId = str(inv, "id");
+        String invoiceId = id(inv, "id");
         if (!"paid".equals(str(inv, "status"))) return "ignored: invoice not paid";
+        String reason = str(inv, "billing_reason");
+        if (reason != null && !reason.equals("subscription_create") && !reason.equals("subscription_cycle")) {
+            // a plan change's prorations or a manual invoice: the plan's credits come with each period's own invoice
+            return "ignored: billing_reason " + reason + " grants no plan credits";
+        }
         // API versions differ on where the subscription sits: parent.subscription_details (2025+) or top level
         Map<String, Object> subDetails = map(map(inv, "parent"), "subscription_details");
         if (subDetails == null) subDetails = map(inv, "subscription_details");
@@ -163,8 +171,11 @@ public final class StripeWebhookHandler extends HttpFunction {
                 String p = linePrice(line);
                 Long perUnit = p == null ? null : config.planCreditsMicrosByPrice().get(p);
                 if (perUnit == null) continue;
-                BigDecimal q = num(line, "quantity");
-                micros = Math.addExact(micros, Math.multiplyExact(perUnit, q == null ? 1 : q.longValueExact()));
+                if (Boolean.TRUE.equals(line.get("proration")) || nested(line, "parent", "subscription_item_details", "proration")) continue;
+                if (whole(line, "amount", 0) <= 0) continue;
+                long q = whole(line, "quantity", 1);
+                if (q < 1 || q > 1_000_000) return review(invoiceId, "plan_quantity_out_of_range", details, requestId);
+                micros = Math.addExact(micros, Math.multiplyExact(perUnit, q));
                 price = p;
             }
         }
@@ -172,13 +183,25 @@ public final class StripeWebhookHandler extends HttpFunction {
             details.put("price", price);
             return review(invoiceId, "no_configured_plan_price", details, requestId);
         }
+        long paid = whole(inv, "amount_paid", 0);
+        if (paid <= 0) {
+            details.put("amountPaid", Long.toString(paid));
+            return review(invoiceId, "nothing_paid", details, requestId);
+        }
+        String pi = str(inv, "payment_intent");
+        if (pi == null && map(inv, "payments") != null && map(inv, "payments").get("data") instanceof List<?> pays && !pays.isEmpty()
+                && pays.get(0) instanceof Map<?, ?> first) {
+            @SuppressWarnings("unchecked") Map<String, Object> payment = map((Map<String, Object>) first, "payment");
+            pi = str(payment, "payment_intent");
+        }
         Map<String, String> refs = new LinkedHashMap<>();
         refs.put("invoice", invoiceId);
         refs.put("subscription", subscription);
         refs.put("price", price);
         refs.put("stripeEvent", eventId);
+        if (pi != null) refs.put("paymentIntent", pi);
         var outcome = payments.grantPlanCredits(new AccountId(account), invoiceId, micros, refs,
-                "plan credits for subscription period" + period(inv));
+                "plan credits for subscription period" + period(inv), pi, paid, str(inv, "currency"));
         return switch (outcome) {
             case ChargeOutcome.Charged c -> "granted " + Credits.format(micros) + " plan credits";
             case ChargeOutcome.Replayed rp -> "already granted";
@@ -198,6 +221,11 @@ public final class StripeWebhookHandler extends HttpFunction {
         return " " + java.time.Instant.ofEpochSecond(start.longValue()) + " to " + java.time.Instant.ofEpochSecond(end.longValue());
     }
 
+    private static boolean nested(Map<String, Object> m, String a, String b, String c) {
+        Map<String, Object> x = map(map(m, a), b);
+        return x != null && Boolean.TRUE.equals(x.get(c));
+    }
+
     @SuppressWarnings("unchecked")
     private static String linePrice(Map<String, Object> line) {
         Map<String, Object> pricing = map(line, "pricing");
@@ -210,24 +238,27 @@ public final class StripeWebhookHandler extends HttpFunction {
     }
 
     private String refund(Map<String, Object> charge, String eventId) {
-        String pi = str(charge, "payment_intent");
-        BigDecimal refunded = num(charge, "amount_refunded");
-        if (pi == null || refunded == null) return "ignored: no payment intent";
-        var applied = payments.recordRefund(pi, str(charge, "id"), refunded.longValueExact(), eventId);
+        String pi = optionalId(charge, "payment_intent");
+        long refunded = whole(charge, "amount_refunded", -1);
+        if (pi == null || refunded < 0) return "ignored: no payment intent";
+        var applied = payments.recordRefund(pi, id(charge, "id"), refunded, eventId);
         return applied.map(e -> "clawed back " + Credits.format(-e.amount()) + " credits").orElse("nothing more to claw back");
     }
 
     private String dispute(Map<String, Object> d, String eventId, String requestId) {
-        String pi = str(d, "payment_intent");
-        BigDecimal amount = num(d, "amount");
-        if (pi == null || amount == null) {
+        String pi = optionalId(d, "payment_intent");
+        long amount = whole(d, "amount", -1);
+        if ("warning_needs_response".equals(str(d, "status")) || "warning_under_review".equals(str(d, "status"))) {
+            return "ignored: an inquiry withdraws no funds";
+        }
+        if (pi == null || amount < 0) {
             Map<String, String> details = new LinkedHashMap<>();
             details.put("dispute", str(d, "id"));
             details.put("charge", str(d, "charge"));
             details.put("stripeEvent", eventId);
             return review(str(d, "id"), "dispute_without_payment_intent", details, requestId);
         }
-        var applied = payments.recordDispute(pi, str(d, "charge"), str(d, "id"), amount.longValueExact(), eventId);
+        var applied = payments.recordDispute(pi, optionalId(d, "charge"), id(d, "id"), amount, eventId);
         return applied.map(e -> "clawed back " + Credits.format(-e.amount()) + " credits").orElse("nothing more to claw back");
     }
 
@@ -239,6 +270,30 @@ public final class StripeWebhookHandler extends HttpFunction {
 
     private static String str(Map<String, Object> m, String k) {
         return m != null && m.get(k) instanceof String s ? s : null;
+    }
+
+    /** A Stripe amount or count: a whole number from 0 to 10^12, or a 400 (Stripe never sends anything else). */
+    private static long whole(Map<String, Object> m, String k, long fallback) {
+        BigDecimal d = num(m, k);
+        if (d == null) return fallback;
+        BigDecimal s = d.stripTrailingZeros();
+        if (s.scale() > 0 || s.signum() < 0 || s.compareTo(BigDecimal.valueOf(1_000_000_000_000L)) > 0) {
+            throw ApiException.invalidBody("'" + k + "' is not a Stripe amount.");
+        }
+        return s.longValueExact();
+    }
+
+    /** A Stripe object id: 1 to 255 printable characters, or a 400. */
+    private static String id(Map<String, Object> m, String k) {
+        String v = str(m, k);
+        if (v == null || v.isEmpty() || v.length() > 255 || !dev.credits.core.domain.EventId.isValid(v.length() > 128 ? v.substring(0, 128) : v)) {
+            throw ApiException.invalidBody("'" + k + "' is not a Stripe id.");
+        }
+        return v;
+    }
+
+    private static String optionalId(Map<String, Object> m, String k) {
+        return str(m, k) == null ? null : id(m, k);
     }
 
     private static BigDecimal num(Map<String, Object> m, String k) {

@@ -42,8 +42,12 @@ final class StripeEvents {
     }
 
     static String invoice(String account, String invoiceId, String price) {
+        return invoice(account, invoiceId, price, "subscription_cycle", 2900);
+    }
+
+    static String invoice(String account, String invoiceId, String price, String billingReason, long paid) {
         return load("invoice.paid", Map.of("__ACCOUNT__", account, "__INVOICE__", invoiceId, "__SUB__", "sub_" + invoiceId,
-                "__PRICE__", price));
+                "__PRICE__", price, "__PIINV__", "pi_" + invoiceId, "__REASON__", billingReason, "__PAID__", Long.toString(paid)));
     }
 
     static final StripeSignature SIGNER = new StripeSignature(TestStack.WEBHOOK_SECRET, 300, Clock.systemUTC());

@@ -101,6 +101,49 @@ class StripeWebhookTest {
     }
 
     @Test
+    void planCreditsComeOnlyWithAPeriodsOwnPaidInvoiceAndGoBackWithItsRefund() {
+        String acct = fundedAccount("plan-edges", null);
+        assertEquals(200, deliver(invoice(acct, ids("in"), "price_test_pro", "subscription_update", 2900)).status());
+        assertEquals(0, balance(acct).signum(), "a plan change's proration invoice grants nothing");
+        String trial = ids("in");
+        assertEquals(200, deliver(invoice(acct, trial, "price_test_starter", "subscription_create", 0)).status());
+        assertEquals(0, balance(acct).signum(), "nothing paid, nothing granted");
+        assertTrue(reviewed(trial, "nothing_paid"));
+        String in = ids("in");
+        assertEquals(200, deliver(invoice(acct, in, "price_test_starter")).status());
+        assertEquals(0, new BigDecimal("1000").compareTo(balance(acct)));
+        // the subscription payment refunded in full: its plan credits go back
+        assertEquals(200, deliver(refund("pi_" + in, ids("ch"), 2900, 2900)).status());
+        assertEquals(0, balance(acct).signum());
+        assertConserved(acct);
+    }
+
+    @Test
+    void aRefundAfterClosingIsRecordedForReviewNotClawedTwice() {
+        String acct = fundedAccount("refund-closed", null);
+        String cs = ids("cs_test"), pi = ids("pi");
+        deliver(session("checkout.session.completed", acct, cs, pi, 20, 2000, "paid"));
+        assertEquals(200, post("/v1/accounts/" + acct + "/close", admin(), null).status());
+        assertEquals(200, deliver(refund(pi, ids("ch"), 2000, 2000)).status());
+        assertEquals(0, balance(acct).signum(), "the forfeit already took the credits");
+        assertTrue(reviewed(pi, "refund_or_dispute_after_close"));
+    }
+
+    @Test
+    void oddNumbersAndIdsInASignedEventAre400NotAServerError() {
+        String acct = fundedAccount("odd", null);
+        String cs = ids("cs_test"), pi = ids("pi");
+        deliver(session("checkout.session.completed", acct, cs, pi, 20, 2000, "paid"));
+        for (String bad : new String[]{"500.5", "1e30", "-3"}) {
+            String payload = refund(pi, "ch_odd", 2000, 0).replace("\"amount_refunded\": 0", "\"amount_refunded\": " + bad);
+            assertEquals(400, deliver(payload).status(), bad);
+        }
+        String longId = session("checkout.session.completed", acct, "cs_" + "x".repeat(2000), pi, 20, 2000, "paid");
+        assertEquals(400, deliver(longId).status());
+        assertEquals(0, new BigDecimal("20").compareTo(balance(acct)));
+    }
+
+    @Test
     void refundsClawBackTheirShareOnceEvenOutOfOrderAndBelowTheHardLimit() {
         String acct = fundedAccount("refund", null);
         String cs = ids("cs_test"), pi = ids("pi"), ch = ids("ch");

@@ -68,25 +68,35 @@ public final class PaymentsStore {
         LedgerEntry entry = new LedgerEntry(t.account(), "topup#" + t.sessionId(), EntryType.TOPUP, t.creditsMicros(), now(),
                 null, t.sessionId(), null, null, null, null, null, Map.of(), null,
                 "top-up of " + t.amountMinor() + " " + t.currency() + " through Stripe Checkout", "session|" + t.sessionId(), refs);
-        List<TransactWriteItem> extra = List.of();
-        if (t.paymentIntent() != null) {
-            extra = List.of(TransactWriteItem.builder().update(Update.builder().tableName(ledger).key(paymentKey(t.paymentIntent()))
-                    .updateExpression("SET account = :a, sessionId = :s, credited = :c, paid = :p, currency = :cur, kind = :k")
-                    .conditionExpression("attribute_not_exists(credited)")
-                    .expressionAttributeValues(Map.of(":a", s(t.account().value()), ":s", s(t.sessionId()),
-                            ":c", n(t.creditsMicros()), ":p", n(t.amountMinor()), ":cur", s(t.currency()), ":k", s("payment")))
-                    .build()).build());
-        }
+        List<TransactWriteItem> extra = t.paymentIntent() == null ? List.of()
+                : List.of(paymentRecord(t.account(), t.paymentIntent(), t.sessionId(), t.creditsMicros(), t.amountMinor(), t.currency()));
         ChargeOutcome out = credits.post(entry, CreditsStore.Mode.CREDIT, extra);
         if (out instanceof ChargeOutcome.Charged && t.paymentIntent() != null) reconcile(t.paymentIntent(), null);
         return out;
     }
 
-    /** Plan credits for one paid invoice, once per invoice. */
-    public ChargeOutcome grantPlanCredits(AccountId account, String invoiceId, long micros, Map<String, String> refs, String reason) {
+    /**
+     * Plan credits for one paid invoice, once per invoice. With the invoice's payment intent, the payment is recorded
+     * like a top-up's, so a refund or dispute of the subscription payment claws its credits back.
+     */
+    public ChargeOutcome grantPlanCredits(AccountId account, String invoiceId, long micros, Map<String, String> refs, String reason,
+                                          String paymentIntent, long paidMinor, String currency) {
         LedgerEntry entry = new LedgerEntry(account, "plan#" + invoiceId, EntryType.PLAN_CREDIT, micros, now(), null, invoiceId,
                 null, null, null, null, null, Map.of(), null, reason, "invoice|" + invoiceId, refs);
-        return credits.post(entry, CreditsStore.Mode.CREDIT, List.of());
+        List<TransactWriteItem> extra = paymentIntent == null ? List.of()
+                : List.of(paymentRecord(account, paymentIntent, invoiceId, micros, paidMinor, currency == null ? "?" : currency));
+        ChargeOutcome out = credits.post(entry, CreditsStore.Mode.CREDIT, extra);
+        if (out instanceof ChargeOutcome.Charged && paymentIntent != null) reconcile(paymentIntent, null);
+        return out;
+    }
+
+    private TransactWriteItem paymentRecord(AccountId account, String paymentIntent, String source, long micros, long paidMinor, String currency) {
+        return TransactWriteItem.builder().update(Update.builder().tableName(ledger).key(paymentKey(paymentIntent))
+                .updateExpression("SET account = :a, sessionId = :s, credited = :c, paid = :p, currency = :cur, kind = :k")
+                .conditionExpression("attribute_not_exists(credited)")
+                .expressionAttributeValues(Map.of(":a", s(account.value()), ":s", s(source),
+                        ":c", n(micros), ":p", n(paidMinor), ":cur", s(currency), ":k", s("payment")))
+                .build()).build();
     }
 
     /** Records a charge's cumulative refunded amount (only ever raised), then applies the clawback owed. */
@@ -147,6 +157,13 @@ public final class PaymentsStore {
             long target = Payments.clawbackTarget(credited, paid, refunded, disputes);
             if (target <= applied) return Optional.empty();
             AccountId account = new AccountId(item.get("account").s());
+            var holder = credits.get(account);
+            if (holder.isPresent() && holder.get().status() == dev.credits.core.domain.AccountStatus.CLOSED) {
+                // its balance was forfeited on closing: taking the refunded credits again would charge twice
+                review(paymentIntent, "refund_or_dispute_after_close", Map.of("account", account.value(),
+                        "owed", Long.toString(target - applied)));
+                return Optional.empty();
+            }
             Map<String, String> refs = new LinkedHashMap<>();
             refs.put("paymentIntent", paymentIntent);
             refs.put("checkoutSession", item.get("sessionId").s());
