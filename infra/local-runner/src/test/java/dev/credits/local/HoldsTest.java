@@ -157,6 +157,26 @@ class HoldsTest {
     }
 
     @Test
+    void aHoldOrAReleaseWhoseCommitTimedOutIsAnsweredByItsRetryAndAppliedOnce() throws Exception {
+        String id = fundedAccount("hold-timeout", "1");
+        FaultyDynamo dynamo = new FaultyDynamo(runner().dynamo());
+        HoldsHandler h = new HoldsHandler(dynamo, storeConfig(), PriceBookLoader.fromClasspath(), Clock.systemUTC());
+        dynamo.timeoutsAfterCommit.set(1);
+        assertEquals(503, h.handleRequest(event("POST /v1/accounts/{id}/holds", id, null, hold("tt", 20_000, 40_000)), null).getStatusCode());
+        APIGatewayV2HTTPResponse retry = h.handleRequest(event("POST /v1/accounts/{id}/holds", id, null, hold("tt", 20_000, 40_000)), null);
+        assertEquals(200, retry.getStatusCode(), retry.getBody());
+        assertEquals(0, new BigDecimal("0.45").compareTo(account(id).num("held")), "held once");
+        dynamo.timeoutsAfterCommit.set(1);
+        assertEquals(503, h.handleRequest(event("POST /v1/accounts/{id}/holds/{holdId}/release", id, "tt", null), null).getStatusCode());
+        APIGatewayV2HTTPResponse again = h.handleRequest(event("POST /v1/accounts/{id}/holds/{holdId}/release", id, "tt", null), null);
+        assertEquals(200, again.getStatusCode(), again.getBody());
+        Resp a = account(id);
+        assertEquals(0, a.num("held").signum(), "released once");
+        assertEquals(0, BigDecimal.ONE.compareTo(a.num("available")));
+        assertEquals(1, get("/v1/accounts/" + id + "/usage?type=release", admin()).items().size());
+    }
+
+    @Test
     void anAbandonedHoldExpiresByTheScheduleAndCannotBeCapturedAfter() throws Exception {
         String id = fundedAccount("expiry", "1");
         Instant t0 = Instant.now();
