@@ -90,20 +90,11 @@ public final class TestStack {
     }
 
     public static Resp call(String method, String path, String token, String body, String contentType) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(runner().baseUrl() + path)).timeout(Duration.ofSeconds(30));
-        if (token != null) b.header("Authorization", "Bearer " + token);
-        if (contentType != null && body != null) b.header("Content-Type", contentType);
-        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        try {
-            HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
-            Map<String, Object> parsed = r.body() == null || r.body().isBlank() ? Map.of() : Json.parseObject(r.body());
-            return new Resp(r.statusCode(), parsed, r);
-        } catch (IOException | InterruptedException | Json.MalformedJsonException e) {
-            throw new AssertionError("request failed: " + method + " " + path, e);
-        }
+        return callWithHeaders(method, path, body, body == null ? null : contentType,
+                token == null ? Map.of() : Map.of("Authorization", "Bearer " + token));
     }
 
-    /** A request with extra headers and no bearer token (the Stripe webhook). */
+    /** A request with these headers (a bearer token among them, or a Stripe signature). */
     public static Resp callWithHeaders(String method, String path, String body, String contentType, Map<String, String> headers) {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(runner().baseUrl() + path)).timeout(Duration.ofSeconds(30));
         if (contentType != null) b.header("Content-Type", contentType);
