@@ -10,7 +10,7 @@ ROLE ?= owner
 ACCOUNT ?=
 RUNNER_CP = infra/local-runner/target/classes:$$(cat infra/local-runner/target/classpath.txt)
 
-.PHONY: run test build token lint clean venv bench-hot
+.PHONY: run test build token lint clean venv bench bench-hot
 
 ## make run: build, then start the local stack on 127.0.0.1:$(PORT) (DATA_DIR=<folder> keeps data)
 run: build
@@ -26,6 +26,10 @@ build:
 ## make test: the whole suite (unit, integration, HTTP, concurrency, template lint)
 test:
 	@infra/scripts/test.sh
+
+## make bench: cold starts through the Lambda RIE, cost per event, warm latency, Overview speed (docs/PERFORMANCE.md)
+bench:
+	@infra/scripts/bench.sh
 
 ## make bench-hot SECONDS=10 CALLERS=16: the hot-account simulation (per-partition write limits over DynamoDB Local)
 SECONDS ?= 10

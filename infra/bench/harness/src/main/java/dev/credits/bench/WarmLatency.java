@@ -1,0 +1,146 @@
+package dev.credits.bench;
+
+import dev.credits.bench.floor.FloorHandler;
+import dev.credits.core.pricing.PriceBookLoader;
+import dev.credits.core.store.Clients;
+import dev.credits.usage.UsageHandler;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Item 5: warm latency and throughput of recording usage in-process (UsageHandler.handleRequest with an API Gateway
+ * event) against DynamoDB Local, next to the floor (one conditional UpdateItem through the same client), for 1 and
+ * 32 concurrent callers, each caller on its own account. Phases alternate (usage, floor, usage, floor) so that a
+ * drift of the machine's speed touches both alike.
+ */
+final class WarmLatency {
+    private WarmLatency() {}
+
+    interface Op { void call(int caller, long seq); }
+
+    record Sample(long[] nanos, long count, double seconds) {}
+
+    static void run(Fixture fx, Report report, double warmSeconds, double phaseSeconds, int rounds) throws Exception {
+        DynamoDbClient client = Clients.dynamo(fx.config); // the functions' own client, as built from the environment
+        UsageHandler usage = new UsageHandler(client, fx.config, PriceBookLoader.fromClasspath(), Clock.systemUTC());
+        FloorHandler floor = new FloorHandler(client, Fixture.ACCOUNTS);
+        List<List<String>> rows = new ArrayList<>();
+        Map<String, Object> json = new LinkedHashMap<>();
+        long run = System.currentTimeMillis();
+        for (int callers : new int[]{1, 32}) {
+            String[] accounts = new String[callers];
+            for (int i = 0; i < callers; i++) {
+                accounts[i] = "warm-" + callers + "-" + i;
+                fx.account(accounts[i], 1_000_000, null);
+            }
+            Map<String, Op> ops = new LinkedHashMap<>();
+            ops.put("usage: UsageHandler.handleRequest (201)", (c, s) -> {
+                var r = usage.handleRequest(Events.object(Events.usage(accounts[c], "w" + run + "-" + c + "-" + s)), null);
+                if (r.getStatusCode() != 201) throw new IllegalStateException("usage answered " + r.getStatusCode() + ": " + r.getBody());
+            });
+            ops.put("floor: one conditional UpdateItem", (c, s) -> {
+                if (!floor.charge(accounts[c], 1)) throw new IllegalStateException("floor refused");
+            });
+            ops.put("floor + consistent GetItem (the usage path's read-back)", (c, s) -> {
+                floor.charge(accounts[c], 1);
+                client.getItem(b -> b.tableName(Fixture.ACCOUNTS).consistentRead(true)
+                        .key(Map.of("accountId", AttributeValue.builder().s(accounts[c]).build())));
+            });
+            Report.progress("warm latency, " + callers + " caller(s): warming up for " + warmSeconds + " s");
+            for (Op op : ops.values()) phase(op, callers, warmSeconds / ops.size());
+            Map<String, List<Sample>> samples = new LinkedHashMap<>();
+            for (int r = 0; r < rounds; r++) {
+                for (Map.Entry<String, Op> e : ops.entrySet()) {
+                    Report.progress("warm latency, " + callers + " caller(s), round " + (r + 1) + "/" + rounds + ": " + e.getKey());
+                    samples.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(phase(e.getValue(), callers, phaseSeconds));
+                }
+            }
+            double floorP50 = Double.NaN;
+            for (Map.Entry<String, List<Sample>> e : samples.entrySet()) {
+                long total = 0;
+                double secs = 0;
+                List<long[]> parts = new ArrayList<>();
+                for (Sample s : e.getValue()) { total += s.count(); secs += s.seconds(); parts.add(s.nanos()); }
+                long[] all = parts.stream().flatMapToLong(java.util.Arrays::stream).sorted().toArray();
+                double p50 = Report.pct(all, 50) / 1e6, p99 = Report.pct(all, 99) / 1e6, max = all.length == 0 ? Double.NaN : all[all.length - 1] / 1e6;
+                if (e.getKey().startsWith("floor: ")) floorP50 = p50;
+                double tput = total / secs;
+                rows.add(new ArrayList<>(List.of(Integer.toString(callers), e.getKey(), String.format("%,d", total),
+                        Report.f(p50, 2), Report.f(p99, 2), Report.f(max, 1), Report.f(tput, 0))));
+                Map<String, Object> j = new LinkedHashMap<>();
+                j.put("callers", callers);
+                j.put("operation", e.getKey());
+                j.put("calls", total);
+                j.put("p50Ms", p50);
+                j.put("p99Ms", p99);
+                j.put("maxMs", max);
+                j.put("perSecond", tput);
+                json.put(callers + ": " + e.getKey(), j);
+            }
+            // the ratio column, now that the floor's p50 is known
+            for (List<String> row : rows) {
+                if (row.size() == 7 && row.get(0).equals(Integer.toString(callers))) {
+                    double p50 = Double.parseDouble(row.get(3).replace(",", ""));
+                    row.add(Report.f(p50 / floorP50, 2) + "x");
+                }
+            }
+        }
+        report.json.put("warmLatency", json);
+        report.add(new Report.Table("warm", "Warm latency and throughput, in-process against DynamoDB Local",
+                List.of("callers", "operation", "calls", "p50 ms", "p99 ms", "max ms", "calls/s", "p50 vs floor"), rows,
+                List.of("warm-up " + warmSeconds + " s per concurrency, then " + rounds + " alternating rounds of " + phaseSeconds
+                                + " s per operation; latency = the call's wall time in the caller's thread",
+                        "each caller charges its own account (one account per caller: the hot-account case is the batch form's)",
+                        "DynamoDB Local runs in the same JVM and on the same cores as the callers: its work is in every figure, the floor's too")));
+    }
+
+    /** Runs op from {@code callers} threads for {@code seconds}; returns every call's latency. */
+    static Sample phase(Op op, int callers, double seconds) throws InterruptedException {
+        long deadline = System.nanoTime() + (long) (seconds * 1e9);
+        List<long[]> lat = new ArrayList<>();
+        int[] counts = new int[callers];
+        AtomicLong errors = new AtomicLong();
+        CountDownLatch done = new CountDownLatch(callers);
+        long start = System.nanoTime();
+        List<Thread> threads = new ArrayList<>();
+        for (int c = 0; c < callers; c++) {
+            final int caller = c;
+            long[] mine = new long[1 << 20];
+            lat.add(mine);
+            Thread t = Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    int n = 0;
+                    while (System.nanoTime() < deadline && n < mine.length) {
+                        long t0 = System.nanoTime();
+                        op.call(caller, System.nanoTime());
+                        mine[n++] = System.nanoTime() - t0;
+                    }
+                    counts[caller] = n;
+                } catch (RuntimeException e) {
+                    errors.incrementAndGet();
+                    Report.progress("a call failed: " + e);
+                } finally {
+                    done.countDown();
+                }
+            });
+            threads.add(t);
+        }
+        done.await();
+        double secs = (System.nanoTime() - start) / 1e9;
+        if (errors.get() > 0) throw new IllegalStateException(errors.get() + " caller(s) failed");
+        long total = 0;
+        for (int n : counts) total += n;
+        long[] all = new long[(int) total];
+        int k = 0;
+        for (int c = 0; c < callers; c++) { System.arraycopy(lat.get(c), 0, all, k, counts[c]); k += counts[c]; }
+        return new Sample(all, total, secs);
+    }
+}
