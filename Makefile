@@ -10,12 +10,22 @@ ROLE ?= owner
 ACCOUNT ?=
 RUNNER_CP = infra/local-runner/target/classes:$$(cat infra/local-runner/target/classpath.txt)
 
-.PHONY: run test build token lint clean venv bench bench-hot
+.PHONY: run test build token lint clean venv bench bench-hot console test-console
 
 ## make run: build, then start the local stack on 127.0.0.1:$(PORT) (DATA_DIR=<folder> keeps data)
 run: build
+	@if command -v node > /dev/null 2>&1; then $(MAKE) -s console; else echo "no Node.js 20.19+: the billing console is not built (the API works)"; fi
 	@echo "starting the local runner on 127.0.0.1:$(PORT) ..."
 	@PORT=$(PORT) infra/scripts/run.sh
+
+## make console: build the billing console (console/dist) with npm; make run serves it
+console:
+	@echo "building the billing console (npm ci from the lockfile, vite build) ..."
+	@cd console && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error && npm run build --silent
+
+## make test-console: only the console's browser tests
+test-console: build
+	@infra/scripts/console-test.sh
 
 ## make build: compile and package every function's Lambda zip and the local runner
 build:

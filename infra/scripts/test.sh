@@ -7,10 +7,10 @@ export JAVA_HOME PATH="$JAVA_HOME/bin:$PATH"
 export MAVEN_OPTS="${MAVEN_OPTS:---sun-misc-unsafe-memory-access=allow}"
 start=$(date +%s)
 
-echo "==> [1/4] template: SAM and CloudFormation lint"
+echo "==> [1/5] template: SAM and CloudFormation lint"
 infra/scripts/lint-template.sh
 
-echo "==> [2/4] Maven: unit, handler integration (DynamoDB Local in-process), local-runner HTTP, concurrency,"
+echo "==> [2/5] Maven: unit, handler integration (DynamoDB Local in-process), local-runner HTTP, concurrency,"
 echo "    alert (moto server) and Stripe (stripe-mock) tests"
 stop_emulators() {
   kill "$(cat .local/moto.pid 2>/dev/null)" 2>/dev/null || true
@@ -26,10 +26,13 @@ echo "    moto server at $MOTO_ENDPOINT, stripe-mock at $STRIPE_MOCK_URL"
 mvn -B -ntp -Dstyle.color=never verify
 stop_emulators
 
-echo "==> [3/4] schemathesis fuzzes the local runner from docs/openapi.yaml"
+echo "==> [3/5] billing console: Playwright in headless Chromium against a local runner"
+infra/scripts/console-test.sh
+
+echo "==> [4/5] schemathesis fuzzes the local runner from docs/openapi.yaml"
 infra/scripts/fuzz.sh
 
-echo "==> [4/4] sam build resolves every function to the zip Maven built (what sam deploy uploads)"
+echo "==> [5/5] sam build resolves every function to the zip Maven built (what sam deploy uploads)"
 out=$(mktemp -d)
 trap 'rm -rf "$out"; stop_emulators' EXIT
 SAM_CLI_TELEMETRY=0 .venv/bin/sam build -t template.yaml -b "$out/build" > "$out/sam-build.log" 2>&1 || { cat "$out/sam-build.log"; exit 1; }
