@@ -37,7 +37,13 @@ class AuthorizationTest {
                 new Route("GET", "/v1/accounts/{id}/usage", null, List.of("owner", "admin")),
                 new Route("GET", "/v1/accounts/{id}/usage/summary", null, List.of("owner", "admin")),
                 new Route("POST", "/v1/accounts/{id}/grants", "{\"credits\":100,\"reason\":\"steal\"}", List.of("admin")),
-                new Route("POST", "/v1/accounts/{id}/close", null, List.of("owner", "admin")));
+                new Route("POST", "/v1/accounts/{id}/close", null, List.of("owner", "admin")),
+                new Route("POST", "/v1/accounts/{id}/usage/batch", "{\"events\":[" + unitsEvent("authz-b", 10_000) + "]}", List.of("metering", "admin")),
+                new Route("POST", "/v1/accounts/{id}/holds", "{\"holdId\":\"authz-h\",\"model\":\"gpt-4o\",\"inputTokens\":1,\"maxOutputTokens\":1}", List.of("metering", "admin")),
+                new Route("GET", "/v1/accounts/{id}/holds/authz-h", null, List.of("owner", "metering", "admin")),
+                new Route("POST", "/v1/accounts/{id}/holds/authz-h/capture", "{\"captureId\":\"c\",\"inputTokens\":1,\"outputTokens\":1}", List.of("metering", "admin")),
+                new Route("POST", "/v1/accounts/{id}/holds/authz-h/release", null, List.of("metering", "admin")),
+                new Route("POST", "/v1/accounts/{id}/topups", "{\"credits\":10}", List.of("owner")));
     }
 
     @BeforeAll
