@@ -35,7 +35,7 @@ public final class Views {
         m.put("entryId", e.entryId());
         m.put("type", e.type().wire());
         m.put("amount", Credits.toCredits(e.amount()));
-        m.put("recordedAt", e.recordedAt().toString());
+        m.put("recordedAt", dev.credits.core.store.Keys.time(e.recordedAt())); // fixed width: sorts as it reads
         if (e.occurredAt() != null) m.put("occurredAt", e.occurredAt().toString());
         if (e.eventId() != null) m.put("eventId", e.eventId());
         if (e.type().isUsage()) m.put("charged", Credits.toCredits(e.charged()));
