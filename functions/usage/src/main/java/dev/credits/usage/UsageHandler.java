@@ -106,7 +106,10 @@ public final class UsageHandler extends HttpFunction {
             // the default kind, named: "units": 3 and "units": 3, "unit": "standard" are the same event
             event = new UsageEvent.WorkloadUnits(wu.eventId(), prices.unitKindOf(wu), wu.units(), wu.occurredAt());
         }
-        return record(new AccountId(accountId), event);
+        // Prefer: return=minimal (RFC 7240): the caller does not need the balance, so the charge is one request
+        String prefer = request.header("prefer");
+        boolean minimal = prefer != null && prefer.toLowerCase(java.util.Locale.ROOT).contains("return=minimal");
+        return record(new AccountId(accountId), event, !minimal);
     }
 
     /**
@@ -228,11 +231,11 @@ public final class UsageHandler extends HttpFunction {
         return new UsageEvent.WorkloadUnits(eventId, unit, units, occurredAt);
     }
 
-    private APIGatewayV2HTTPResponse record(AccountId account, UsageEvent event) {
+    private APIGatewayV2HTTPResponse record(AccountId account, UsageEvent event, boolean readBack) {
         PriceBook.Quote.Priced priced = quote(event);
         Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
         LedgerEntry entry = entryFor(account, event, priced, now);
-        return switch (store.post(entry)) {
+        return switch (store.post(entry, CreditsStore.Mode.CHARGE, java.util.List.of(), readBack)) {
             case ChargeOutcome.Charged c -> Response.json(201, result(c.entry(), c.after(), false));
             case ChargeOutcome.Replayed r -> Response.json(200, result(r.entry(), r.current(), true));
             case ChargeOutcome.IdempotencyConflict c -> throw new ApiException(409, "idempotency_conflict",

@@ -141,6 +141,26 @@ class IdempotencyTest {
     }
 
     @Test
+    void withPreferReturnMinimalAFirstChargeIsExactlyOneRequest() throws Exception {
+        String id = fundedAccount("minimal", "1");
+        APIGatewayV2HTTPEvent e = usageEvent(id, "evt-minimal");
+        Map<String, String> headers = new HashMap<>(e.getHeaders());
+        headers.put("prefer", "return=minimal");
+        e.setHeaders(headers);
+        dynamo.calls.clear();
+        APIGatewayV2HTTPResponse r = handler.handleRequest(e, null);
+        assertEquals(201, r.getStatusCode(), r.getBody());
+        assertEquals(List.of("TransactWriteItems"), List.copyOf(dynamo.calls), "one request, no read-back");
+        assertFalse(body(r).containsKey("balance"), "the balance is what the caller declined");
+        assertEquals(0, new BigDecimal("0.99961").compareTo(balance(id)));
+        // without the preference the balance after comes back, read after the commit
+        dynamo.calls.clear();
+        APIGatewayV2HTTPResponse full = handler.handleRequest(usageEvent(id, "evt-full"), null);
+        assertEquals(List.of("TransactWriteItems", "GetItem"), List.copyOf(dynamo.calls));
+        assertTrue(body(full).containsKey("balance"));
+    }
+
+    @Test
     void namingTheDefaultUnitKindIsTheSameEvent() {
         String id = fundedAccount("unit-default", "1");
         assertEquals(201, post("/v1/accounts/" + id + "/usage", metering(), unitsEvent("u-1", 5)).status());

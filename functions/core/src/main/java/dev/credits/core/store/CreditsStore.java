@@ -118,6 +118,14 @@ public final class CreditsStore {
      * record), whose conditions must hold too.
      */
     public ChargeOutcome post(LedgerEntry entry, Mode mode, List<TransactWriteItem> extra) {
+        return post(entry, mode, extra, true);
+    }
+
+    /**
+     * @param readBack whether to read the account after a committed write, to report the balance after it (a second,
+     *                 read-only request). Without it, a first charge is exactly one request.
+     */
+    public ChargeOutcome post(LedgerEntry entry, Mode mode, List<TransactWriteItem> extra, boolean readBack) {
         long delta = entry.amount();
         Map<String, AttributeValue> values = new HashMap<>();
         values.put(":d", n(delta));
@@ -168,7 +176,7 @@ public final class CreditsStore {
                 // a fresh token per attempt: the SDK's own retries of this request reuse it, so a retry of a write
                 // that committed but timed out is answered as a success, not applied twice
                 dynamo.transactWriteItems(request.clientRequestToken(UUID.randomUUID().toString()).build());
-                return new ChargeOutcome.Charged(entry, readAfter(entry.accountId()));
+                return new ChargeOutcome.Charged(entry, readBack ? readAfter(entry.accountId()) : null);
             } catch (TransactionCanceledException e) {
                 List<CancellationReason> reasons = e.cancellationReasons();
                 CancellationReason onAccount = reasons.size() > 0 ? reasons.get(0) : null;
