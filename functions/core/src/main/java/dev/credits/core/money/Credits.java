@@ -5,7 +5,7 @@ import java.math.RoundingMode;
 
 /**
  * Conversions between credits as the API shows them (exact decimals, at most 6 fractional digits)
- * and micro-credits as everything stores them (a {@code long}). No float or double here, ever.
+ * and micro-credits as everything stores them (a {@code long}). Only exact integer and BigDecimal arithmetic here.
  */
 public final class Credits {
     public static final long MICROS_PER_CREDIT = 1_000_000L;
