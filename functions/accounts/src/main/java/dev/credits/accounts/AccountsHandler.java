@@ -25,13 +25,9 @@ import dev.credits.core.store.CreditsStore;
 import dev.credits.core.store.StoreConfig;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -184,7 +180,7 @@ public final class AccountsHandler extends HttpFunction {
         }
         // without a grantId the grant is not idempotent; with one, a retry returns the first result
         String key = grantId != null ? grantId : UUID.randomUUID().toString();
-        String hash = sha256("grant|" + key + "|" + micros + "|" + reason);
+        String hash = dev.credits.core.domain.Hashes.sha256("grant|" + key + "|" + micros + "|" + reason);
         LedgerEntry entry = new LedgerEntry(new AccountId(id), "grant#" + key, EntryType.GRANT, micros, now(), null,
                 key, null, null, null, null, null, Map.of(), null, reason, hash);
         return switch (store.post(entry)) {
@@ -233,13 +229,5 @@ public final class AccountsHandler extends HttpFunction {
             case Outcomes.Close.AlreadyClosed c -> Response.json(200, Views.account(c.account()));
             case Outcomes.Close.NotFound n -> throw ApiException.notFound(id);
         };
-    }
-
-    private static String sha256(String s) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

@@ -24,11 +24,7 @@ import dev.credits.core.store.HoldsStore;
 import dev.credits.core.store.StoreConfig;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -123,7 +119,7 @@ public final class HoldsHandler extends HttpFunction {
                     "Unit kind '" + u.unitKind() + "' is not in price book " + prices.version() + ".", Map.of("field", "unit"), null);
             case PriceBook.Quote.TooLarge t -> throw ApiException.invalidBody("The worst-case cost of this hold is too large.");
         };
-        String hash = sha256("hold|" + worst.canonical() + "|" + ttl);
+        String hash = dev.credits.core.domain.Hashes.sha256("hold|" + worst.canonical() + "|" + ttl);
         HoldsStore.Request req = switch (worst) {
             case UsageEvent.AiTokens ai -> new HoldsStore.Request(new AccountId(id), holdId, EntryType.AI_TOKENS, ai.model(),
                     ai.inputTokens(), ai.outputTokens(), null, null, p.costMicros(), p.rates(), p.priceBookVersion(), ttl, hash);
@@ -160,7 +156,7 @@ public final class HoldsHandler extends HttpFunction {
             if (f.has("inputTokens") || f.has("outputTokens")) throw ApiException.invalid("inputTokens", "is for AI holds; this hold is for workload units");
             units = f.count("units", true, 0, UsageEvent.MAX_QUANTITY);
         }
-        String hash = sha256("capture|" + holdId + "|" + captureId + "|" + in + "|" + out + "|" + units + "|" + last);
+        String hash = dev.credits.core.domain.Hashes.sha256("capture|" + holdId + "|" + captureId + "|" + in + "|" + out + "|" + units + "|" + last);
         return switch (holds.capture(new HoldsStore.Capture(new AccountId(id), holdId, captureId, in, out, units, last, hash))) {
             case HoldOutcome.Captured c -> Response.json(c.replayed() ? 200 : 201, captureView(c));
             case HoldOutcome.ExceedsHold x -> throw new ApiException(409, "exceeds_hold", "Capturing " + Credits.format(x.cost())
@@ -259,13 +255,5 @@ public final class HoldsHandler extends HttpFunction {
             m.put("available", Credits.toCredits(c.after().available()));
         }
         return m;
-    }
-
-    private static String sha256(String s) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

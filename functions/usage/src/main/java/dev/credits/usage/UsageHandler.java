@@ -120,8 +120,9 @@ public final class UsageHandler extends HttpFunction {
     private APIGatewayV2HTTPResponse batch(Request request) {
         String accountId = request.accountId();
         request.caller().require(accountId, Caller.Role.METERING, Caller.Role.ADMIN);
-        Fields f = new Fields(request.jsonBody(MAX_BATCH_BODY_BYTES)).only(java.util.Set.of("events"));
-        Object raw = f.has("events") ? request.jsonBody(MAX_BATCH_BODY_BYTES).get("events") : null;
+        Map<String, Object> body = request.jsonBody(MAX_BATCH_BODY_BYTES);
+        new Fields(body).only(java.util.Set.of("events"));
+        Object raw = body.get("events");
         if (!(raw instanceof java.util.List<?> list) || list.isEmpty() || list.size() > dev.credits.core.store.CreditsStore.MAX_BATCH) {
             throw ApiException.invalid("events", "must be a list of 1 to " + dev.credits.core.store.CreditsStore.MAX_BATCH + " usage events");
         }
@@ -173,15 +174,15 @@ public final class UsageHandler extends HttpFunction {
                 }
             }
         }
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("accountId", accountId);
-        body.put("charged", Credits.toCredits(charged));
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("accountId", accountId);
+        out.put("charged", Credits.toCredits(charged));
         if (last != null) {
-            body.put("balance", Credits.toCredits(last.balance()));
-            body.put("available", Credits.toCredits(last.available()));
+            out.put("balance", Credits.toCredits(last.balance()));
+            out.put("available", Credits.toCredits(last.available()));
         }
-        body.put("results", results);
-        return Response.json(200, body);
+        out.put("results", results);
+        return Response.json(200, out);
     }
 
     private PriceBook.Quote.Priced quote(UsageEvent event) {

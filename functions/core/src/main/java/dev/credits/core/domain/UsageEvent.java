@@ -1,10 +1,6 @@
 package dev.credits.core.domain;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
-import java.util.HexFormat;
 
 /** One metered usage event, already validated. */
 public sealed interface UsageEvent permits UsageEvent.AiTokens, UsageEvent.WorkloadUnits {
@@ -22,12 +18,7 @@ public sealed interface UsageEvent permits UsageEvent.AiTokens, UsageEvent.Workl
     String canonical();
 
     default String requestHash() {
-        try {
-            byte[] d = MessageDigest.getInstance("SHA-256").digest(canonical().getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(d);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return Hashes.sha256(canonical());
     }
 
     record AiTokens(String eventId, String model, long inputTokens, long outputTokens, Instant occurredAt)

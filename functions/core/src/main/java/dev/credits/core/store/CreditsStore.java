@@ -57,12 +57,14 @@ public final class CreditsStore {
     private static final String CCF = "ConditionalCheckFailed";
 
     private final DynamoDbClient dynamo;
+    private final StoreConfig config;
     private final String accounts;
     private final String ledger;
     private final Clock clock;
 
     public CreditsStore(DynamoDbClient dynamo, StoreConfig config, Clock clock) {
         this.dynamo = dynamo;
+        this.config = config;
         this.accounts = config.accountsTable();
         this.ledger = config.ledgerTable();
         this.clock = clock;
@@ -396,7 +398,7 @@ public final class CreditsStore {
 
     /** Closes the account: the balance is forfeited by one ledger entry, in the same transaction as the status. */
     public Outcomes.Close close(AccountId id) {
-        HoldsStore holds = new HoldsStore(dynamo, new StoreConfig(accounts, ledger, "us-east-1", null), clock);
+        HoldsStore holds = new HoldsStore(dynamo, config, clock);
         for (int attempt = 1; ; attempt++) {
             holds.releaseAll(id); // holds are given back first, so the forfeit is of the whole balance
             Account current = get(id).orElse(null);
