@@ -45,6 +45,33 @@ class HoldsTest {
         return get("/v1/accounts/" + id, admin());
     }
 
+    /**
+     * The ledger table's TTL attribute (read from template.yaml) deletes whatever carries it. A hold record must never
+     * carry it: once deleted, a retried placement with the same holdId would hold the funds again, and a capture would
+     * find no hold. Nothing of a hold's story (hold, captures, release, the charged usage) may carry it.
+     */
+    @Test
+    void noHoldRecordCarriesTheTablesTimeToLiveAttribute() {
+        @SuppressWarnings("unchecked")
+        String ttl = Template.read(Template.locate()).tables().stream().filter(t -> t.logicalId().equals("LedgerTable"))
+                .map(t -> (String) ((Map<String, Object>) t.properties().get("TimeToLiveSpecification")).get("AttributeName"))
+                .findFirst().orElseThrow();
+        String id = fundedAccount("ttl", "1");
+        assertEquals(201, post("/v1/accounts/" + id + "/holds", metering(), hold("ttl-1", 1_000, 1_000)).status());
+        assertEquals(201, post("/v1/accounts/" + id + "/holds/ttl-1/capture", metering(), capture("c1", 1_000, 500, false)).status());
+        assertEquals(201, post("/v1/accounts/" + id + "/holds", metering(), hold("ttl-2", 1_000, 1_000)).status());
+        assertEquals(200, post("/v1/accounts/" + id + "/holds/ttl-2/release", metering(), null).status());
+        List<Map<String, software.amazon.awssdk.services.dynamodb.model.AttributeValue>> items = new ArrayList<>();
+        for (int shard = 0; shard < dev.credits.core.store.Keys.SHARDS; shard++) {
+            String pk = dev.credits.core.store.Keys.shardPk(new dev.credits.core.domain.AccountId(id), shard);
+            items.addAll(runner().dynamo().query(q -> q.tableName(storeConfig().ledgerTable()).keyConditionExpression("pk = :p")
+                    .expressionAttributeValues(Map.of(":p", software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromS(pk)))).items());
+        }
+        assertTrue(items.stream().anyMatch(i -> i.get("sk").s().startsWith("hold#")), "the hold records were found: " + items);
+        assertTrue(items.size() >= 5, "grant, two holds, a capture and a release: " + items.size());
+        for (var item : items) assertFalse(item.containsKey(ttl), "a ledger record carries the TTL attribute " + ttl + ": " + item);
+    }
+
     @Test
     void aStreamedCallHoldsTheWorstCaseCapturesTwiceAndReleasesTheRest() {
         String id = fundedAccount("stream", "1");

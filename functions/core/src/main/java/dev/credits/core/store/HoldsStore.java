@@ -41,7 +41,7 @@ import static dev.credits.core.store.Items.s;
  * {@code spendable} to {@code held} under {@code spendable >= cost} (the same condition as a charge, so holds,
  * captures and usage share one exact rule), and the hold item is put if its key (from the holdId) is new. The hold
  * item is also its ledger entry (type {@code hold}, amount 0), carrying its state: {@code holdRemaining},
- * {@code captured}, {@code status}, {@code expiresAt}, and, while open, {@code openBucket}, the key of the sparse
+ * {@code captured}, {@code status}, {@code holdExpiry} (epoch seconds; deliberately not the table's TTL attribute, which would delete the hold record), and, while open, {@code openBucket}, the key of the sparse
  * {@code openHolds} index the expiry function reads.
  */
 public final class HoldsStore {
@@ -88,7 +88,7 @@ public final class HoldsStore {
         item.put("captured", n(0));
         item.put("status", s(Hold.Status.OPEN.name()));
         item.put("feature", s(r.feature().wire()));
-        item.put("expiresAt", n(expires.getEpochSecond()));
+        item.put("holdExpiry", n(expires.getEpochSecond()));
         item.put("expiresAtIso", s(expires.toString()));
         item.put("openBucket", s("open#" + Math.floorMod(r.holdId().hashCode(), OPEN_BUCKETS)));
         Map<String, AttributeValue> v = new HashMap<>();
@@ -204,7 +204,7 @@ public final class HoldsStore {
             hv.put(":open", s(Hold.Status.OPEN.name()));
             hv.put(":now", n(now.getEpochSecond()));
             String holdUpdate;
-            String holdCond = "#s = :open AND expiresAt > :now";
+            String holdCond = "#s = :open AND holdExpiry > :now";
             if (c.last()) {
                 holdUpdate = "SET holdRemaining = :zero, captured = captured + :c, #s = :finished REMOVE openBucket";
                 holdCond += " AND holdRemaining = :remaining";
@@ -295,7 +295,7 @@ public final class HoldsStore {
                 Map<String, AttributeValue> from = start;
                 var page = query(q -> {
                     q.tableName(ledger).indexName(OPEN_INDEX)
-                            .keyConditionExpression("openBucket = :b AND expiresAt <= :now")
+                            .keyConditionExpression("openBucket = :b AND holdExpiry <= :now")
                             .expressionAttributeValues(Map.of(":b", s(bucket), ":now", n(now)));
                     if (from != null) q.exclusiveStartKey(from);
                 });
