@@ -108,6 +108,19 @@ class HistoryTest {
         assertTrue(total > 4, "the replay did read the stream");
         Resp after = get("/v1/accounts/" + id + "/usage/summary?from=2026-05-01&to=2026-05-03", owner(id));
         assertEquals(s.raw().body(), after.raw().body(), "redelivered records are not counted twice");
+
+        // counting leaves the entry as the charge wrote it; the "counted" marker lives apart and expires
+        var acct = new dev.credits.core.domain.AccountId(id);
+        var key = dev.credits.core.store.Items.entryKey(acct, "usage#d");
+        var entry = runner().dynamo().getItem(g -> g.tableName(storeConfig().ledgerTable()).key(key).consistentRead(true)).item();
+        assertEquals("usage#d", entry.get("sk").s());
+        assertFalse(entry.containsKey("aggregated"), "the entry is not rewritten when counted");
+        var marker = runner().dynamo().getItem(g -> g.tableName(storeConfig().ledgerTable()).consistentRead(true).key(Map.of(
+                "pk", software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromS(dev.credits.core.store.Keys.countedPk(acct, "usage#d")),
+                "sk", software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromS("usage#d")))).item();
+        assertTrue(marker.containsKey("expiresAt"), "the marker is counted once and then expires: " + marker);
+        long ttl = Long.parseLong(marker.get("expiresAt").n()) - Instant.now().getEpochSecond();
+        assertTrue(ttl > 86_400 && ttl <= 8 * 86_400, "kept past the stream's 24 hours, then let go: " + ttl + " s");
     }
 
     /** Records one event through the real usage handler with its clock set to {@code when}. */

@@ -52,6 +52,8 @@ import static dev.credits.core.store.Items.s;
  */
 public final class CreditsStore {
     private static final int MAX_ATTEMPTS = 4;
+    /** How long a "counted" marker is kept: longer than any stream redelivery (24 hours). */
+    private static final java.time.Duration COUNTED_KEPT = java.time.Duration.ofDays(7);
     /** The largest balance an account may hold: 10^12 credits, in micro-credits (a thousandth of a long's range). */
     public static final long MAX_BALANCE = 1_000_000_000_000_000_000L;
     private static final String CCF = "ConditionalCheckFailed";
@@ -541,8 +543,9 @@ public final class CreditsStore {
     }
 
     /**
-     * Adds usage entries to their days' totals, exactly once each: per (account, day), one transaction marks up to 98
-     * entries (each only if not marked before; streams deliver at least once) and adds their sums to the day's item,
+     * Adds usage entries to their days' totals, exactly once each: per (account, day), one transaction puts a "counted"
+     * marker for each of up to 98 entries (each only if absent; streams deliver at least once) and adds their sums to
+     * the day's item,
      * so a hot account's day item takes one update per batch, not one per event.
      *
      * @return how many entries were newly counted
@@ -587,11 +590,12 @@ public final class CreditsStore {
                     .updateExpression("SET kind = :day, account = :acct ADD aiCredits :aiC, aiInputTokens :aiIn, "
                             + "aiOutputTokens :aiOut, aiEvents :aiN, wuCredits :wuC, wuUnits :wuU, wuEvents :wuN")
                     .expressionAttributeValues(v).build()).build());
+            AttributeValue expires = n(clock.instant().plus(COUNTED_KEPT).getEpochSecond());
             for (LedgerEntry e : chunk) {
-                items.add(TransactWriteItem.builder().update(Update.builder().tableName(ledger).key(Items.entryKey(e.accountId(), e.entryId()))
-                        .updateExpression("SET aggregated = :t")
-                        .conditionExpression("attribute_exists(pk) AND attribute_not_exists(aggregated)")
-                        .expressionAttributeValues(Map.of(":t", Items.bool(true))).build()).build());
+                String sk = e.entryId();
+                items.add(TransactWriteItem.builder().put(Put.builder().tableName(ledger)
+                        .item(Map.of("pk", s(Keys.countedPk(e.accountId(), sk)), "sk", s(sk), "kind", s("counted"), "expiresAt", expires))
+                        .conditionExpression("attribute_not_exists(pk)").build()).build());
             }
             try {
                 dynamo.transactWriteItems(b -> b.clientRequestToken(UUID.randomUUID().toString()).transactItems(items));

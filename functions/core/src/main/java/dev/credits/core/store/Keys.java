@@ -19,6 +19,10 @@ import java.time.format.DateTimeFormatter;
  *       1,000 write units per partition per second and 2 per transactional entry, that is room for about 8,000
  *       events per second for one account (batched, so the account item takes one update per batch).</li>
  *   <li>Ledger table, daily totals: {@code pk = <account>#day}, {@code sk = yyyy-MM-dd}, kept by the aggregator.</li>
+ *   <li>Ledger table, "counted" markers: {@code pk = <account>#counted#<shard>}, {@code sk} = the entry's sk, put by
+ *       the aggregator in the same transaction as the day's totals (exactly once per entry), expiring a week later
+ *       (streams redeliver for at most 24 hours). They live apart from the entries so that counting an entry
+ *       neither takes write units from the entries' partitions nor rewrites the entry and its history-index copy.</li>
  * </ul>
  * Account ids never contain '#', so no two of these keys can collide.
  */
@@ -42,6 +46,10 @@ public final class Keys {
 
     public static String shardPk(AccountId account, int shard) {
         return account.value() + "#" + shard;
+    }
+
+    public static String countedPk(AccountId account, String sk) {
+        return account.value() + "#counted#" + shardOf(sk);
     }
 
     public static String dayPk(AccountId account) {
