@@ -153,6 +153,14 @@ class IdempotencyTest {
         assertEquals(List.of("TransactWriteItems"), List.copyOf(dynamo.calls), "one request, no read-back");
         assertFalse(body(r).containsKey("balance"), "the balance is what the caller declined");
         assertEquals(0, new BigDecimal("0.99961").compareTo(balance(id)));
+        // a retry of it is one request too: the cancelled transaction's ALL_OLD is the first result
+        dynamo.calls.clear();
+        APIGatewayV2HTTPResponse again = handler.handleRequest(e, null);
+        assertEquals(200, again.getStatusCode(), again.getBody());
+        assertEquals(List.of("TransactWriteItems"), List.copyOf(dynamo.calls), "a replay is one request, no read-back");
+        assertEquals(Boolean.TRUE, body(again).get("replayed"));
+        assertEquals(body(r).get("charged"), body(again).get("charged"));
+        assertEquals(0, new BigDecimal("0.99961").compareTo(balance(id)), "nothing charged twice");
         // without the preference the balance after comes back, read after the commit
         dynamo.calls.clear();
         APIGatewayV2HTTPResponse full = handler.handleRequest(usageEvent(id, "evt-full"), null);

@@ -188,7 +188,7 @@ public final class CreditsStore {
                 if (onEntry != null && CCF.equals(onEntry.code())) {
                     LedgerEntry existing = Items.entry(onEntry.item());
                     if (existing.requestHash() != null && existing.requestHash().equals(entry.requestHash())) {
-                        return new ChargeOutcome.Replayed(existing, readAfter(entry.accountId()));
+                        return new ChargeOutcome.Replayed(existing, readBack ? readAfter(entry.accountId()) : null);
                     }
                     return new ChargeOutcome.IdempotencyConflict(existing);
                 }

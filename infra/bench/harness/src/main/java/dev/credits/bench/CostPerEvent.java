@@ -68,6 +68,10 @@ final class CostPerEvent {
         Supplier<Events.Http> first = () -> Events.usage(rich, "cost-evt-1");
         rows.add(measure(cap, "usage: first event (ai_tokens)", 1, () -> usage.handleRequest(Events.object(first.get()), null)));
         rows.add(measure(cap, "usage: replay (same eventId, same body)", 1, () -> usage.handleRequest(Events.object(first.get()), null)));
+        rows.add(measure(cap, "usage: first event, Prefer: return=minimal", 1,
+                () -> usage.handleRequest(Events.object(Events.usageMinimal(rich, "cost-min-1")), null)));
+        rows.add(measure(cap, "usage: replay, Prefer: return=minimal", 1,
+                () -> usage.handleRequest(Events.object(Events.usageMinimal(rich, "cost-min-1")), null)));
         Events.Http conflict = new Events.Http("POST", "/v1/accounts/{id}/usage", "/v1/accounts/" + rich + "/usage", Map.of("id", rich),
                 Map.of(), Map.of(), "{\"eventId\":\"cost-evt-1\",\"type\":\"ai_tokens\",\"model\":\"gpt-4o-mini\",\"inputTokens\":1,\"outputTokens\":1}",
                 Events.Who.metering());

@@ -26,6 +26,12 @@ final class Events {
         String routeKey() { return method + " " + route; }
     }
 
+    /** The same event with {@code Prefer: return=minimal}: the answer leaves out the balance, the charge is one request. */
+    static Http usageMinimal(String account, String eventId) {
+        Http h = usage(account, eventId);
+        return new Http(h.method(), h.route(), h.path(), h.pathParams(), h.query(), Map.of("prefer", "return=minimal"), h.body(), h.who());
+    }
+
     static Http usage(String account, String eventId) {
         return new Http("POST", "/v1/accounts/{id}/usage", "/v1/accounts/" + account + "/usage", Map.of("id", account), Map.of(),
                 Map.of(), "{\"eventId\":\"" + eventId + "\",\"type\":\"ai_tokens\",\"model\":\"gpt-4o-mini\",\"inputTokens\":1200,"

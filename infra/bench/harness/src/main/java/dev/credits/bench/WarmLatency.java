@@ -46,6 +46,11 @@ final class WarmLatency {
                 var r = usage.handleRequest(Events.object(Events.usage(accounts[c], "w" + run + "-" + c + "-" + s)), null);
                 if (r.getStatusCode() != 201) throw new IllegalStateException("usage answered " + r.getStatusCode() + ": " + r.getBody());
             });
+            ops.put("usage, Prefer: return=minimal (201, one request)", (c, s) -> {
+                var r = usage.handleRequest(Events.object(Events.usageMinimal(accounts[c], "m" + run + "-" + c + "-" + s)), null);
+                if (r.getStatusCode() != 201) throw new IllegalStateException("usage answered " + r.getStatusCode() + ": " + r.getBody());
+            });
+            ops.put("the charge's TransactWriteItems alone (no handler)", (c, s) -> chargeTransaction(client, fx, accounts[c], "t" + run + "-" + c + "-" + s));
             ops.put("floor: one conditional UpdateItem", (c, s) -> {
                 if (!floor.charge(accounts[c], 1)) throw new IllegalStateException("floor refused");
             });
@@ -100,6 +105,38 @@ final class WarmLatency {
                                 + " s per operation; latency = the call's wall time in the caller's thread",
                         "each caller charges its own account (one account per caller: the hot-account case is the batch form's)",
                         "DynamoDB Local runs in the same JVM and on the same cores as the callers: its work is in every figure, the floor's too")));
+    }
+
+    /**
+     * The shape of a usage charge without the handler: the account update under the spendable condition and a ledger
+     * entry of the usual size put under attribute_not_exists, in one TransactWriteItems with
+     * ReturnValuesOnConditionCheckFailure, as CreditsStore sends it. What DynamoDB Local itself costs for a charge.
+     */
+    static void chargeTransaction(DynamoDbClient client, Fixture fx, String account, String eventId) {
+        Map<String, AttributeValue> v = Map.of(":d", AttributeValue.fromN("-390"), ":cost", AttributeValue.fromN("390"),
+                ":active", AttributeValue.fromS("ACTIVE"), ":now", AttributeValue.fromS(java.time.Instant.now().toString()),
+                ":one", AttributeValue.fromN("1"));
+        Map<String, AttributeValue> entry = new LinkedHashMap<>();
+        String sk = "usage#" + eventId;
+        entry.put("pk", AttributeValue.fromS(dev.credits.core.store.Keys.entryPk(new dev.credits.core.domain.AccountId(account), sk)));
+        entry.put("sk", AttributeValue.fromS(sk));
+        entry.put("ts", AttributeValue.fromS(java.time.Instant.now() + "#" + sk));
+        entry.put("kind", AttributeValue.fromS("entry"));
+        entry.put("type", AttributeValue.fromS("ai_tokens"));
+        entry.put("account", AttributeValue.fromS(account));
+        entry.put("amount", AttributeValue.fromN("-390"));
+        entry.put("model", AttributeValue.fromS("gpt-4o-mini"));
+        entry.put("inputTokens", AttributeValue.fromN("1200"));
+        entry.put("outputTokens", AttributeValue.fromN("350"));
+        entry.put("requestHash", AttributeValue.fromS("9f514a14d35f01bf5ea9c05c8721ffd61f5340684593940243b860211769116a"));
+        client.transactWriteItems(b -> b.transactItems(
+                t -> t.update(u -> u.tableName(Fixture.ACCOUNTS).key(Map.of("accountId", AttributeValue.fromS(account)))
+                        .updateExpression("SET balance = balance + :d, spendable = spendable + :d, updatedAt = :now, rev = rev + :one ADD softHeadroom :d")
+                        .conditionExpression("#st = :active AND spendable >= :cost").expressionAttributeNames(Map.of("#st", "status"))
+                        .expressionAttributeValues(v)
+                        .returnValuesOnConditionCheckFailure(software.amazon.awssdk.services.dynamodb.model.ReturnValuesOnConditionCheckFailure.ALL_OLD)),
+                t -> t.put(p -> p.tableName(fx.config.ledgerTable()).item(entry).conditionExpression("attribute_not_exists(pk)")
+                        .returnValuesOnConditionCheckFailure(software.amazon.awssdk.services.dynamodb.model.ReturnValuesOnConditionCheckFailure.ALL_OLD))));
     }
 
     /** Runs op from {@code callers} threads for {@code seconds}; returns every call's latency. */
