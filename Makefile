@@ -41,11 +41,13 @@ test:
 bench:
 	@infra/scripts/bench.sh
 
-## make bench-hot SECONDS=10 CALLERS=16: the hot-account simulation (per-partition write limits over DynamoDB Local)
-SECONDS ?= 10
+## make bench-hot SECONDS=5 CALLERS=16 SEED=<n>: the hot-account simulation (per-partition write limits over
+## DynamoDB Local, simulated clock); SECONDS are simulated seconds of the first phase; about 4 wall minutes at 5
+SECONDS ?= 5
 CALLERS ?= 16
+SEED ?= $(shell date +%s)
 bench-hot: build
-	@java --enable-native-access=ALL-UNNAMED -cp "$(RUNNER_CP)" dev.credits.local.bench.HotAccountSimulation $(SECONDS) $(CALLERS)
+	@java --enable-native-access=ALL-UNNAMED -Xmx2g -cp "$(RUNNER_CP)" dev.credits.local.bench.HotAccountSimulation $(SECONDS) $(CALLERS) $(SEED)
 
 ## make token ROLE=owner|metering|admin ACCOUNT=<id>: a bearer token the local runner accepts
 token:

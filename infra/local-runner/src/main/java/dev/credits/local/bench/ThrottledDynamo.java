@@ -31,21 +31,34 @@ public final class ThrottledDynamo implements DynamoDbClient {
     public static final long PARTITION_WCU_PER_SECOND = 1_000;
 
     private final DynamoDbClient real;
+    private final java.util.function.LongSupplier millis;
     private final Map<String, Long> usedThisSecond = new HashMap<>();
+    /** The most units any one partition took in any one second, and which partition that was. */
+    private long peakUnits;
+    private String peakPartition = "-";
     private long second = -1;
     final AtomicLong throttled = new AtomicLong();
     final AtomicLong writeUnits = new AtomicLong();
 
     public ThrottledDynamo(DynamoDbClient real) {
-        this.real = real;
+        this(real, System::currentTimeMillis);
     }
+
+    /** @param millis the clock the per-second budgets follow: wall time, or a simulation's virtual time */
+    public ThrottledDynamo(DynamoDbClient real, java.util.function.LongSupplier millis) {
+        this.real = real;
+        this.millis = millis;
+    }
+
+    public synchronized long peakUnits() { return peakUnits; }
+    public synchronized String peakPartition() { return peakPartition; }
 
     public long throttled() { return throttled.get(); }
     public long writeUnits() { return writeUnits.get(); }
 
     /** Charges the units, or throws without charging when a partition would go past its limit. */
     private synchronized void charge(Map<String, Long> units) {
-        long now = System.currentTimeMillis() / 1000;
+        long now = millis.getAsLong() / 1000;
         if (now != second) { second = now; usedThisSecond.clear(); }
         for (Map.Entry<String, Long> e : units.entrySet()) {
             if (usedThisSecond.getOrDefault(e.getKey(), 0L) + e.getValue() > PARTITION_WCU_PER_SECOND) {
@@ -54,7 +67,11 @@ public final class ThrottledDynamo implements DynamoDbClient {
                         .message("simulated: partition " + e.getKey() + " is over " + PARTITION_WCU_PER_SECOND + " WCU/s").build();
             }
         }
-        units.forEach((k, v) -> { usedThisSecond.merge(k, v, Long::sum); writeUnits.addAndGet(v); });
+        units.forEach((k, v) -> {
+            long used = usedThisSecond.merge(k, v, Long::sum);
+            writeUnits.addAndGet(v);
+            if (used > peakUnits) { peakUnits = used; peakPartition = k; }
+        });
     }
 
     private static long kb(Map<String, AttributeValue> item) {
