@@ -157,7 +157,7 @@ public final class HoldsHandler extends HttpFunction {
             units = f.count("units", true, 0, UsageEvent.MAX_QUANTITY);
         }
         String hash = dev.credits.core.domain.Hashes.sha256("capture|" + holdId + "|" + captureId + "|" + in + "|" + out + "|" + units + "|" + last);
-        return switch (holds.capture(new HoldsStore.Capture(new AccountId(id), holdId, captureId, in, out, units, last, hash))) {
+        return switch (holds.capture(new HoldsStore.Capture(new AccountId(id), holdId, captureId, in, out, units, last, hash), h)) {
             case HoldOutcome.Captured c -> Response.json(c.replayed() ? 200 : 201, captureView(c));
             case HoldOutcome.ExceedsHold x -> throw new ApiException(409, "exceeds_hold", "Capturing " + Credits.format(x.cost())
                     + " credits would exceed what is left of the hold (" + Credits.format(x.hold().remaining()) + ").",

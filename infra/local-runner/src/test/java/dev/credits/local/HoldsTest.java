@@ -183,6 +183,40 @@ class HoldsTest {
         assertEquals(0, a.num("held").signum());
     }
 
+    /**
+     * A final capture reads the hold once (its rates), commits in one transaction and reads the balance for the answer:
+     * no read of the capture id before (its put's condition tells a retry); a retry after the hold finished gets the
+     * first result back from the capture entry, and a reused captureId with another body is a conflict.
+     */
+    @Test
+    void aFinalCaptureIsOneReadOneTransactionAndItsRetryAfterTheHoldFinishedIsAReplay() {
+        String id = fundedAccount("cap-reqs", "1");
+        FaultyDynamo dynamo = new FaultyDynamo(runner().dynamo());
+        HoldsHandler h = new HoldsHandler(dynamo, storeConfig(), PriceBookLoader.fromClasspath(), Clock.systemUTC());
+        assertEquals(201, h.handleRequest(event("POST /v1/accounts/{id}/holds", id, null, hold("cr", 20_000, 40_000)), null).getStatusCode());
+        dynamo.calls.clear();
+        APIGatewayV2HTTPResponse first = h.handleRequest(event("POST /v1/accounts/{id}/holds/{holdId}/capture", id, "cr",
+                capture("last", 20_000, 10_000, true)), null);
+        assertEquals(201, first.getStatusCode(), first.getBody());
+        assertEquals(List.of("GetItem", "TransactWriteItems", "GetItem"), List.copyOf(dynamo.calls));
+        Map<String, Object> body = parse(first.getBody());
+        assertEquals("FINISHED", body.get("holdStatus"));
+        assertEquals(0, new BigDecimal("0.15").compareTo((BigDecimal) body.get("charged")));
+        assertEquals(0, BigDecimal.ZERO.compareTo((BigDecimal) body.get("remaining")));
+
+        APIGatewayV2HTTPResponse retry = h.handleRequest(event("POST /v1/accounts/{id}/holds/{holdId}/capture", id, "cr",
+                capture("last", 20_000, 10_000, true)), null);
+        assertEquals(200, retry.getStatusCode(), retry.getBody());
+        assertEquals(body.get("charged"), parse(retry.getBody()).get("charged"));
+        APIGatewayV2HTTPResponse other = h.handleRequest(event("POST /v1/accounts/{id}/holds/{holdId}/capture", id, "cr",
+                capture("last", 1, 1, true)), null);
+        assertEquals(409, other.getStatusCode(), other.getBody());
+        assertTrue(other.getBody().contains("idempotency_conflict"), other.getBody());
+        Resp a = account(id);
+        assertEquals(0, new BigDecimal("0.85").compareTo(a.num("balance")), "charged once");
+        assertEquals(0, a.num("held").signum());
+    }
+
     @Test
     void aHoldOrAReleaseWhoseCommitTimedOutIsAnsweredByItsRetryAndAppliedOnce() throws Exception {
         String id = fundedAccount("hold-timeout", "1");
@@ -351,5 +385,13 @@ class HoldsTest {
                 .withRequestContext(APIGatewayV2HTTPEvent.RequestContext.builder().withRequestId("test")
                         .withAuthorizer(APIGatewayV2HTTPEvent.RequestContext.Authorizer.builder().withJwt(jwt).build()).build())
                 .build();
+    }
+
+    private static Map<String, Object> parse(String json) {
+        try {
+            return Json.parseObject(json);
+        } catch (Json.MalformedJsonException e) {
+            throw new AssertionError(json, e);
+        }
     }
 }

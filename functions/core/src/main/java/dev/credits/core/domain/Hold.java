@@ -19,6 +19,16 @@ public record Hold(AccountId account, String holdId, EntryType feature, String m
         rates = rates == null ? Map.of() : Map.copyOf(rates);
     }
 
+    /**
+     * This hold after a capture of {@code cost} committed against exactly this state; a final capture finishes it and
+     * gives back the rest.
+     */
+    public Hold afterCapture(long cost, boolean last) {
+        return new Hold(account, holdId, feature, model, inputTokens, maxOutputTokens, unitKind, maxUnits, held,
+                captured + cost, last ? 0 : remaining - cost, last ? Status.FINISHED : status, createdAt, expiresAt, rates,
+                priceBookVersion);
+    }
+
     public boolean expiredAt(Instant now) {
         return status == Status.EXPIRED || (status == Status.OPEN && !now.isBefore(expiresAt));
     }

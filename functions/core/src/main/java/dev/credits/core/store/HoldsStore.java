@@ -166,20 +166,29 @@ public final class HoldsStore {
     }
 
     public HoldOutcome capture(Capture c) {
+        return capture(c, null);
+    }
+
+    /**
+     * Captures part of a hold at its rates. A first capture is the hold's read (its rates and state: {@code known},
+     * when the caller has just read it) and one transaction; a retry of a committed capture is told by the
+     * capture entry's own {@code attribute_not_exists} (its ALL_OLD is the first result), not by a read before.
+     */
+    public HoldOutcome capture(Capture c, Hold known) {
         String captureSk = "capture#" + c.holdId() + "#" + c.captureId();
         for (int attempt = 1; ; attempt++) {
-            Map<String, AttributeValue> existing = getItem(Items.entryKey(c.account(), captureSk));
-            Hold h = find(c.account(), c.holdId());
-            if (existing != null) {
-                if (!c.requestHash().equals(Items.str(existing, "requestHash"))) return new HoldOutcome.IdempotencyConflict(c.captureId());
-                return new HoldOutcome.Captured(Items.entry(existing), h, credits.get(c.account()).orElse(null), true);
-            }
+            Hold h = attempt == 1 && known != null ? known : find(c.account(), c.holdId());
             if (h == null) return new HoldOutcome.HoldNotFound(c.holdId());
             Instant now = now();
-            if (h.expiredAt(now)) return new HoldOutcome.Expired(h);
-            if (h.status() != Hold.Status.OPEN) return new HoldOutcome.NotOpen(h);
-            long cost = price(h, c);
-            if (cost > h.remaining()) return new HoldOutcome.ExceedsHold(h, cost);
+            long cost = h.status() == Hold.Status.OPEN && !h.expiredAt(now) ? price(h, c) : 0;
+            if (h.expiredAt(now) || h.status() != Hold.Status.OPEN || cost > h.remaining()) {
+                // refused as things stand, unless this very capture was recorded before (a retry after it finished the hold)
+                Map<String, AttributeValue> existing = getItem(Items.entryKey(c.account(), captureSk));
+                if (existing != null) return replayOf(c, existing);
+                if (h.expiredAt(now)) return new HoldOutcome.Expired(h);
+                if (h.status() != Hold.Status.OPEN) return new HoldOutcome.NotOpen(h);
+                return new HoldOutcome.ExceedsHold(h, cost);
+            }
             long rest = c.last() ? h.remaining() - cost : 0;
 
             Map<String, String> refs = new LinkedHashMap<>();
@@ -222,12 +231,21 @@ public final class HoldsStore {
             items.add(TransactWriteItem.builder().update(account).build());
             items.add(TransactWriteItem.builder().update(holdItem).build());
             items.add(TransactWriteItem.builder().put(Put.builder().tableName(ledger).item(Items.entry(entry))
-                    .conditionExpression("attribute_not_exists(pk)").build()).build());
+                    .conditionExpression("attribute_not_exists(pk)")
+                    .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD).build()).build());
             if (c.last()) items.add(releaseEntry(c.account(), c.holdId(), rest, now, "rest released by the final capture"));
             try {
                 dynamo.transactWriteItems(b -> b.clientRequestToken(UUID.randomUUID().toString()).transactItems(items));
-                return new HoldOutcome.Captured(entry, find(c.account(), c.holdId()), credits.get(c.account()).orElse(null), false);
+                // a final capture's condition pinned holdRemaining, so the hold after it is known; a partial one's only
+                // bounded it (captures may interleave), so the hold is read again for an exact answer
+                Hold after = c.last() ? h.afterCapture(cost, true) : find(c.account(), c.holdId());
+                return new HoldOutcome.Captured(entry, after, credits.get(c.account()).orElse(null), false);
             } catch (TransactionCanceledException e) {
+                var reasons = e.cancellationReasons();
+                if (reasons.size() > 2 && "ConditionalCheckFailed".equals(reasons.get(2).code()) && reasons.get(2).hasItem()
+                        && !reasons.get(2).item().isEmpty()) {
+                    return replayOf(c, reasons.get(2).item());
+                }
                 // another capture, a release or the expiry moved the hold, or a retry of this capture committed:
                 // read again and decide again
                 if (attempt >= MAX_ATTEMPTS) throw new StoreUnavailableException("capture kept conflicting", e);
@@ -236,6 +254,12 @@ public final class HoldsStore {
                 throw new StoreUnavailableException("capture failed", e);
             }
         }
+    }
+
+    /** The answer to a capture whose id was recorded before: the first result, or a conflict if the body differs. */
+    private HoldOutcome replayOf(Capture c, Map<String, AttributeValue> existing) {
+        if (!c.requestHash().equals(Items.str(existing, "requestHash"))) return new HoldOutcome.IdempotencyConflict(c.captureId());
+        return new HoldOutcome.Captured(Items.entry(existing), find(c.account(), c.holdId()), credits.get(c.account()).orElse(null), true);
     }
 
     private TransactWriteItem releaseEntry(AccountId account, String holdId, long released, Instant now, String reason) {

@@ -94,6 +94,22 @@ final class CostPerEvent {
                 Map.of("id", rich), Map.of(), Map.of(), batch.toString(), Events.Who.metering());
         rows.add(measure(cap, "usage batch of 99, per event", 99, () -> usage.handleRequest(Events.object(batchReq), null)));
 
+        // holds (issue 9): place, capture part, capture the rest (final), and release another
+        dev.credits.usage.HoldsHandler holds = new dev.credits.usage.HoldsHandler(client, fx.config, PriceBookLoader.fromClasspath(), Clock.systemUTC());
+        java.util.function.BiFunction<String, String, Events.Http> holdCall = (path, body) -> new Events.Http("POST",
+                "/v1/accounts/{id}/holds" + path.replaceAll("/[^/]+/(capture|release)$", "/{holdId}/$1"),
+                "/v1/accounts/" + rich + "/holds" + path,
+                path.isEmpty() ? Map.of("id", rich) : Map.of("id", rich, "holdId", path.split("/")[1]), Map.of(), Map.of(), body, Events.Who.metering());
+        String placeBody = "{\"holdId\":\"%s\",\"model\":\"gpt-4o\",\"inputTokens\":20000,\"maxOutputTokens\":40000}";
+        rows.add(measure(cap, "hold: place", 1, () -> holds.handleRequest(Events.object(holdCall.apply("", placeBody.formatted("cost-hold-1"))), null)));
+        rows.add(measure(cap, "hold: place again (replay)", 1, () -> holds.handleRequest(Events.object(holdCall.apply("", placeBody.formatted("cost-hold-1"))), null)));
+        rows.add(measure(cap, "hold: capture (part)", 1, () -> holds.handleRequest(Events.object(holdCall.apply("/cost-hold-1/capture",
+                "{\"captureId\":\"c1\",\"inputTokens\":20000,\"outputTokens\":10000}")), null)));
+        rows.add(measure(cap, "hold: capture (final, rest released)", 1, () -> holds.handleRequest(Events.object(holdCall.apply("/cost-hold-1/capture",
+                "{\"captureId\":\"c2\",\"inputTokens\":0,\"outputTokens\":5000,\"final\":true}")), null)));
+        holds.handleRequest(Events.object(holdCall.apply("", placeBody.formatted("cost-hold-2"))), null);
+        rows.add(measure(cap, "hold: release", 1, () -> holds.handleRequest(Events.object(holdCall.apply("/cost-hold-2/release", null)), null)));
+
         // the stream side: what the aggregator spends per usage event, later (off the hot path)
         List<LedgerEntry> one = postEntries(fx, rich, "cost-agg1-", 1);
         rows.add(measure(cap, "aggregator, stream batch of 1, per event", 1, () -> { aggregating.aggregate(one); return null; }));
