@@ -7,6 +7,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import java.math.BigDecimal;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 import static dev.credits.local.TestStack.*;
@@ -146,6 +147,22 @@ class BadInputTest {
         Resp after = get("/v1/accounts/" + account + "/usage", admin());
         assertEquals(entriesBefore, after.items().size(), "no ledger entry");
         assertEquals(404, get("/v1/accounts/bad-plan-acct", admin()).status(), "no account created");
+    }
+
+    /** Headers past API Gateway's 10,240 bytes are refused by every function's shell too (431), and change nothing. */
+    @Test
+    void oversizedHeadersAreRefusedAndChangeNothing() {
+        String pad = "x".repeat(dev.credits.core.http.HttpFunction.MAX_HEADER_BYTES);
+        Resp r = callWithHeaders("POST", "/v1/accounts/" + account + "/usage", aiEvent("hdr-1", "gpt-4o-mini", 10, 10),
+                "application/json", Map.of("Authorization", "Bearer " + metering(), "X-Padding", pad));
+        assertEquals(431, r.status(), r.raw().body());
+        assertEquals("headers_too_large", r.code());
+        assertEquals(0, balanceBefore.compareTo(balance(account)), "balance unchanged");
+        assertEquals(entriesBefore, get("/v1/accounts/" + account + "/usage", admin()).items().size(), "no ledger entry");
+        // a large but allowed header set (a long token, a few tracing headers) still works
+        Resp ok = callWithHeaders("GET", "/v1/accounts/" + account, null, null,
+                Map.of("Authorization", "Bearer " + admin(), "X-Padding", "y".repeat(4_000)));
+        assertEquals(200, ok.status(), ok.raw().body());
     }
 
     @Test

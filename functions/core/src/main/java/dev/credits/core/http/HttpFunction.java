@@ -25,6 +25,9 @@ public abstract class HttpFunction implements RequestHandler<APIGatewayV2HTTPEve
         APIGatewayV2HTTPResponse response;
         String code = null;
         try {
+            if (headerBytes(event) > MAX_HEADER_BYTES) {
+                throw new ApiException(431, "headers_too_large", "The request's headers exceed " + MAX_HEADER_BYTES + " bytes.");
+            }
             response = route(request);
         } catch (ApiException e) {
             code = e.code();
@@ -41,6 +44,20 @@ public abstract class HttpFunction implements RequestHandler<APIGatewayV2HTTPEve
         Log.info("request", requestId, "route", request.routeKey(), "status", response.getStatusCode(),
                 "code", code, "account", safeAccount(request), "durationMs", (System.nanoTime() - start) / 1_000_000);
         return response;
+    }
+
+    /** API Gateway's own limit for an HTTP API's request line and headers; kept here too, behind any entry. */
+    public static final int MAX_HEADER_BYTES = 10_240;
+
+    private static long headerBytes(APIGatewayV2HTTPEvent event) {
+        long n = 0;
+        if (event.getHeaders() != null) {
+            for (var e : event.getHeaders().entrySet()) {
+                n += (e.getKey() == null ? 0 : e.getKey().length()) + (e.getValue() == null ? 0 : e.getValue().length()) + 4;
+            }
+        }
+        if (event.getCookies() != null) for (String c : event.getCookies()) n += c == null ? 0 : c.length() + 2;
+        return n;
     }
 
     private static String safeAccount(Request r) {
