@@ -88,7 +88,7 @@ class BatchUsageTest {
                     for (int round = 0; round < 3; round++) {
                         List<String> events = new ArrayList<>();
                         for (int i = 0; i < 50; i++) events.add(unitsEvent("r" + thread + "-" + round + "-" + i, 50)); // 0.005 each
-                        Resp r = post("/v1/accounts/" + id + "/usage/batch", metering(), batch(events.toArray(String[]::new)));
+                        Resp r = retrying(() -> post("/v1/accounts/" + id + "/usage/batch", metering(), batch(events.toArray(String[]::new))));
                         assertEquals(200, r.status(), r.raw().body());
                         charged.add(r.num("charged"));
                     }

@@ -36,8 +36,9 @@ class ConcurrencyTest {
                 fs.add(pool.submit(() -> {
                     go.await();
                     for (int i = 0; i < perThread; i++) {
-                        Resp r = post("/v1/accounts/" + id + "/usage", metering(),
-                                aiEvent("t" + thread + "-" + i, "gpt-4o", 100_000, 20_000));
+                        int n = i;
+                        Resp r = retrying(() -> post("/v1/accounts/" + id + "/usage", metering(),
+                                aiEvent("t" + thread + "-" + n, "gpt-4o", 100_000, 20_000)));
                         statuses.add(r.status());
                         if (r.status() == 201) balancesSeen.add(r.num("balance"));
                     }
@@ -70,13 +71,16 @@ class ConcurrencyTest {
                     go.await();
                     for (int i = 0; i < 4; i++) {
                         if (thread % 8 == 0) {
-                            post("/v1/accounts/" + id + "/grants", admin(),
-                                    "{\"credits\":0.5,\"reason\":\"race\",\"grantId\":\"g" + thread + "-" + i + "\"}");
+                            int n = i;
+                            retrying(() -> post("/v1/accounts/" + id + "/grants", admin(),
+                                    "{\"credits\":0.5,\"reason\":\"race\",\"grantId\":\"g" + thread + "-" + n + "\"}"));
                         } else if (thread % 8 == 1) {
-                            put("/v1/accounts/" + id + "/limits", admin(), "{\"hardLimit\":" + (i % 2 == 0 ? "1" : "0") + "}");
+                            String limit = i % 2 == 0 ? "1" : "0";
+                            retrying(() -> put("/v1/accounts/" + id + "/limits", admin(), "{\"hardLimit\":" + limit + "}"));
                         } else {
-                            usage.add(post("/v1/accounts/" + id + "/usage", metering(),
-                                    unitsEvent("u" + thread + "-" + i, 2_500)).status()); // 0.25 each
+                            int n = i;
+                            usage.add(retrying(() -> post("/v1/accounts/" + id + "/usage", metering(),
+                                    unitsEvent("u" + thread + "-" + n, 2_500))).status()); // 0.25 each
                         }
                     }
                     return null;

@@ -341,19 +341,19 @@ class HoldsTest {
                     for (int i = 0; i < 4; i++) {
                         String hid = "h" + thread + "-" + i;
                         if (thread % 3 == 0) {
-                            Resp u = post("/v1/accounts/" + id + "/usage", metering(), aiEvent("u" + hid, "gpt-4o", 20_000, 20_000));
+                            Resp u = retrying(() -> post("/v1/accounts/" + id + "/usage", metering(), aiEvent("u" + hid, "gpt-4o", 20_000, 20_000)));
                             if (u.status() == 201) charged.add(u.num("charged"));
                             continue;
                         }
-                        Resp h = post("/v1/accounts/" + id + "/holds", metering(), hold(hid, 20_000, 40_000)); // 0.45
+                        Resp h = retrying(() -> post("/v1/accounts/" + id + "/holds", metering(), hold(hid, 20_000, 40_000))); // 0.45
                         if (h.status() != 201) continue;
-                        Resp c = post("/v1/accounts/" + id + "/holds/" + hid + "/capture", metering(), capture("c", 20_000, 10_000, false));
+                        Resp c = retrying(() -> post("/v1/accounts/" + id + "/holds/" + hid + "/capture", metering(), capture("c", 20_000, 10_000, false)));
                         if (c.status() == 201) charged.add(c.num("charged"));
                         if (thread % 3 == 1) {
-                            Resp c2 = post("/v1/accounts/" + id + "/holds/" + hid + "/capture", metering(), capture("c2", 0, 5_000, true));
+                            Resp c2 = retrying(() -> post("/v1/accounts/" + id + "/holds/" + hid + "/capture", metering(), capture("c2", 0, 5_000, true)));
                             if (c2.status() == 201) charged.add(c2.num("charged"));
                         } else {
-                            post("/v1/accounts/" + id + "/holds/" + hid + "/release", metering(), null);
+                            retrying(() -> post("/v1/accounts/" + id + "/holds/" + hid + "/release", metering(), null));
                         }
                     }
                     return null;

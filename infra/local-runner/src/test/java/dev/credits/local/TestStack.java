@@ -109,6 +109,27 @@ public final class TestStack {
         }
     }
 
+    /**
+     * What a client does with a 503 (which says: the outcome is unknown, retry): sends the same request again, after
+     * the Retry-After the answer must carry. For racing tests on a loaded machine, where DynamoDB Local can time out;
+     * every retried request is idempotent by its id, so the books must come out the same.
+     */
+    public static Resp retrying(java.util.function.Supplier<Resp> request) {
+        Resp r = request.get();
+        for (int attempt = 1; r.status() == 503 && attempt < 10; attempt++) {
+            String after = r.raw().headers().firstValue("Retry-After").orElse(null);
+            if (after == null) throw new AssertionError("a 503 without Retry-After: " + r.raw().body());
+            try {
+                Thread.sleep(50L * attempt);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+            r = request.get();
+        }
+        return r;
+    }
+
     public static Resp get(String path, String token) { return call("GET", path, token, null); }
     public static Resp post(String path, String token, String body) { return call("POST", path, token, body); }
     public static Resp put(String path, String token, String body) { return call("PUT", path, token, body); }
