@@ -61,7 +61,7 @@ public final class TestStack {
      * returns; LocalStack, like SNS itself, delivers a moment later.
      */
     public static int deliveryWaitSeconds() {
-        return StackBackend.localstack() ? 2 : 0;
+        return StackBackend.localstack() ? 1 : 0;
     }
 
     public static StoreConfig storeConfig() {
