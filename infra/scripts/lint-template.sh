@@ -8,4 +8,6 @@ echo "==> sam validate --lint"
 .venv/bin/sam validate --lint --region us-east-1 -t template.yaml
 echo "==> cfn-lint"
 .venv/bin/cfn-lint template.yaml
+echo "==> IAM after the SAM transform"
+.venv/bin/python infra/scripts/check-iam.py template.yaml
 echo "template.yaml: valid"

@@ -31,15 +31,22 @@ import static dev.credits.local.Template.map;
 
 /**
  * DynamoDB Local, in this process: in memory by default, or in a folder to keep data between runs. Tables are
- * created from template.yaml's definitions; a table's name is its logical id.
+ * created from template.yaml's definitions; a table's name is its logical id. {@link #external} names a DynamoDB
+ * API that runs elsewhere (LocalStack in a container) instead, with the same tables and streams.
  */
 public final class LocalDynamo implements AutoCloseable {
+    /** null when the DynamoDB API is not ours to run (an external endpoint) */
     private final DynamoDBProxyServer server;
-    private final int port;
+    private final String endpoint;
 
-    private LocalDynamo(DynamoDBProxyServer server, int port) {
+    private LocalDynamo(DynamoDBProxyServer server, String endpoint) {
         this.server = server;
-        this.port = port;
+        this.endpoint = endpoint;
+    }
+
+    /** A DynamoDB API (with its Streams API on the same endpoint, as LocalStack serves both) that someone else runs. */
+    public static LocalDynamo external(String endpoint) {
+        return new LocalDynamo(null, endpoint);
     }
 
     /** @param dataDir folder to keep data in, or null for memory only */
@@ -55,7 +62,7 @@ public final class LocalDynamo implements AutoCloseable {
             }
             DynamoDBProxyServer server = ServerRunner.createServerFromCommandLineArgs(args.toArray(String[]::new));
             server.start();
-            return new LocalDynamo(server, port);
+            return new LocalDynamo(server, "http://127.0.0.1:" + port);
         } catch (Exception e) {
             throw new IllegalStateException("DynamoDB Local did not start", e);
         }
@@ -68,7 +75,7 @@ public final class LocalDynamo implements AutoCloseable {
     }
 
     public String endpoint() {
-        return "http://127.0.0.1:" + port;
+        return endpoint;
     }
 
     public DynamoDbClient client() {
@@ -97,6 +104,8 @@ public final class LocalDynamo implements AutoCloseable {
             } catch (ResourceInUseException exists) {
                 // kept from an earlier run
             }
+            // DynamoDB Local answers ACTIVE at once; another endpoint may take a moment, like the real service
+            if (server == null) dynamo.waiter().waitUntilTableExists(b -> b.tableName(t.logicalId()));
         }
     }
 
@@ -128,6 +137,7 @@ public final class LocalDynamo implements AutoCloseable {
 
     @Override
     public void close() {
+        if (server == null) return;
         try {
             server.stop();
         } catch (Exception e) {

@@ -53,11 +53,20 @@ public final class LocalRunner implements AutoCloseable {
      * @param stripeWebhookSecret the signing secret webhooks must verify with (what `stripe listen` prints)
      * @param envOverrides  values that replace template parameters' defaults in every function's environment
      *                      (e.g. PLAN_CREDITS)
+     * @param dynamoEndpoint a DynamoDB (and DynamoDB Streams) API to create the tables on and point the functions at,
+     *                      e.g. LocalStack's; null for DynamoDB Local in this process
      */
     public record Options(String host, int port, Path dataDir, long streamPollMillis, LocalJwt jwt, String snsEndpoint,
-                          String stripeApiBase, String stripeApiKey, String stripeWebhookSecret, Map<String, String> envOverrides) {
+                          String stripeApiBase, String stripeApiKey, String stripeWebhookSecret, Map<String, String> envOverrides,
+                          String dynamoEndpoint) {
         public static final String LOCAL_WEBHOOK_SECRET = "whsec_local_development_only";
         public static final String LOCAL_STRIPE_KEY = "sk_test_localDevelopmentOnly";
+
+        public Options(String host, int port, Path dataDir, long streamPollMillis, LocalJwt jwt, String snsEndpoint,
+                       String stripeApiBase, String stripeApiKey, String stripeWebhookSecret, Map<String, String> envOverrides) {
+            this(host, port, dataDir, streamPollMillis, jwt, snsEndpoint, stripeApiBase, stripeApiKey, stripeWebhookSecret,
+                    envOverrides, null);
+        }
 
         public Options(String host, int port, Path dataDir, long streamPollMillis, LocalJwt jwt, String snsEndpoint) {
             this(host, port, dataDir, streamPollMillis, jwt, snsEndpoint, null, LOCAL_STRIPE_KEY, LOCAL_WEBHOOK_SECRET, Map.of());
@@ -84,7 +93,7 @@ public final class LocalRunner implements AutoCloseable {
     private LocalRunner(Options o) throws IOException {
         this.jwt = o.jwt();
         Template template = Template.read(Template.locate());
-        this.dynamo = LocalDynamo.start(o.dataDir());
+        this.dynamo = o.dynamoEndpoint() == null ? LocalDynamo.start(o.dataDir()) : LocalDynamo.external(o.dynamoEndpoint());
         this.client = dynamo.client();
         this.streamsClient = dynamo.streamsClient();
         dynamo.createTables(template, client);
@@ -171,8 +180,26 @@ public final class LocalRunner implements AutoCloseable {
 
     /** Polls every stream until a pass reads nothing: after this, the aggregates reflect every write made before. */
     public void drainStreams() {
+        drainStreams(0);
+    }
+
+    /**
+     * As {@link #drainStreams()}, for a streams API that may publish a write's record a little after the write returns
+     * (LocalStack, like the real service): a pass that reads nothing counts only once another pass, settleMillis
+     * later, reads nothing too. DynamoDB Local in this process has the record before the write returns (settle 0).
+     */
+    public void drainStreams(long settleMillis) {
         for (int i = 0; i < 1000; i++) {
             int read = 0;
+            for (StreamPoller p : pollers) read += p.pollOnce();
+            if (read > 0) continue;
+            if (settleMillis <= 0) return;
+            try {
+                Thread.sleep(settleMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
             for (StreamPoller p : pollers) read += p.pollOnce();
             if (read == 0) return;
         }

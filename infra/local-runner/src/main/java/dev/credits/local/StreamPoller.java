@@ -183,7 +183,10 @@ public final class StreamPoller {
         if (d.hasOldImage()) sr.setOldImage(toEvent(d.oldImage()));
         sr.setSequenceNumber(d.sequenceNumber());
         sr.setSizeBytes(d.sizeBytes());
-        sr.setStreamViewType(com.amazonaws.services.lambda.runtime.events.models.dynamodb.StreamViewType.fromValue(d.streamViewTypeAsString()));
+        // every record of the real service names its view type; an emulator that leaves it out must not stop the poller
+        if (d.streamViewTypeAsString() != null) {
+            sr.setStreamViewType(com.amazonaws.services.lambda.runtime.events.models.dynamodb.StreamViewType.fromValue(d.streamViewTypeAsString()));
+        }
         if (d.approximateCreationDateTime() != null) sr.setApproximateCreationDateTime(Date.from(d.approximateCreationDateTime()));
         out.setDynamodb(sr);
         return out;

@@ -65,7 +65,11 @@ public final class Template {
         throw new IllegalStateException("template.yaml not found in this directory or any parent");
     }
 
-    private Map<String, Object> resources() { return map(doc.get("Resources")); }
+    /** The Resources section as read ({@code !Ref}/{@code !GetAtt} as {@code Ref}/{@code Fn::GetAtt} maps), for checks. */
+    Map<String, Object> resources() { return map(doc.get("Resources")); }
+
+    /** Globals.Function: what SAM merges into every function. */
+    Map<String, Object> functionGlobals() { return map(map(doc.get("Globals")).get("Function")); }
 
     public List<Table> tables() {
         List<Table> out = new ArrayList<>();

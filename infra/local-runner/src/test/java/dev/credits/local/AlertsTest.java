@@ -32,6 +32,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * handler as real DynamodbEvents, SNS delivers to SQS queues subscribed with the same kind of filter policy as the
  * owners' email subscriptions, and the test counts what each queue received.
  */
+@ContractTest
 class AlertsTest {
     private static SqsClient sqs;
     private static SnsClient sns;
@@ -39,12 +40,12 @@ class AlertsTest {
 
     @BeforeAll
     static void emulator() {
-        assumeTrue(motoEndpoint() != null, "MOTO_ENDPOINT is not set: the test command starts moto server and sets it");
+        assumeTrue(messagingEndpoint() != null, "MOTO_ENDPOINT is not set: the test command starts moto server and sets it");
         var creds = StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local"));
         sqs = SqsClient.builder().httpClient(UrlConnectionHttpClient.builder().build()).region(Region.US_EAST_1)
-                .endpointOverride(URI.create(motoEndpoint())).credentialsProvider(creds).build();
+                .endpointOverride(URI.create(messagingEndpoint())).credentialsProvider(creds).build();
         sns = SnsClient.builder().httpClient(UrlConnectionHttpClient.builder().build()).region(Region.US_EAST_1)
-                .endpointOverride(URI.create(motoEndpoint())).credentialsProvider(creds).build();
+                .endpointOverride(URI.create(messagingEndpoint())).credentialsProvider(creds).build();
         topicArn = runner().functionEnv().get("ALERTS_TOPIC_ARN");
         assertTrue(topicArn.startsWith("arn:aws:sns:"), topicArn);
     }
@@ -64,7 +65,8 @@ class AlertsTest {
     private static List<Map<String, Object>> received(String queueUrl) throws Exception {
         List<Map<String, Object>> out = new ArrayList<>();
         for (int empty = 0; empty < 2; ) {
-            List<Message> msgs = sqs.receiveMessage(b -> b.queueUrl(queueUrl).maxNumberOfMessages(10).waitTimeSeconds(0)).messages();
+            List<Message> msgs = sqs.receiveMessage(b -> b.queueUrl(queueUrl).maxNumberOfMessages(10)
+                    .waitTimeSeconds(deliveryWaitSeconds())).messages();
             if (msgs.isEmpty()) { empty++; Thread.sleep(50); continue; }
             for (Message m : msgs) {
                 out.add(Json.parseObject(m.body()));

@@ -10,6 +10,7 @@ import static dev.credits.local.TestStack.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** The spec's flow, over HTTP against the local runner: create, grant, use until the hard limit, replay, read, close. */
+@ContractTest
 class ApiFlowTest {
 
     @Test

@@ -19,6 +19,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * Invariant 5: no caller reads or changes another account. Every route against no token, an expired token, a forged
  * token, another account's owner, and a token without the route's role; the victim account never changes.
  */
+@ContractTest
 class AuthorizationTest {
     private static String victim;
     private static String intruder;

@@ -14,6 +14,7 @@ import static dev.credits.local.TestStack.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** Invariant 6: every bad input gets its 4xx in the spec's error shape, names the field, and changes nothing. */
+@ContractTest
 class BadInputTest {
     private static String account;
     private static BigDecimal balanceBefore;

@@ -16,6 +16,7 @@ import static dev.credits.local.TestStack.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** The batch form for hot accounts: many events, one balance update, a result per event, the hard limit exact. */
+@ContractTest
 class BatchUsageTest {
 
     @SuppressWarnings("unchecked")

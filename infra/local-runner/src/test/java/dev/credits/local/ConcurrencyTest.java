@@ -18,6 +18,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * Invariant 1 and 2 under races: many callers on one account over HTTP never take the balance below the hard limit,
  * and at rest the balance is what was added minus the charges that were accepted, one ledger entry each.
  */
+@ContractTest
 class ConcurrencyTest {
     private static final int THREADS = 48;
 

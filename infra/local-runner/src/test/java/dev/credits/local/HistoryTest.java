@@ -21,6 +21,7 @@ import static dev.credits.local.TestStack.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** Usage History (cursor paging, filters, newest first) and the Usage Overview's daily totals. */
+@ContractTest
 class HistoryTest {
 
     @Test

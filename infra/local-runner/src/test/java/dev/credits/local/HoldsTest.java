@@ -31,6 +31,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * Holds for AI calls (issue 9): reserve the worst case, capture what was used, release the rest, expire.
  * gpt-4o: 2.50 credits per 1M input tokens, 10.00 per 1M output tokens.
  */
+@ContractTest
 class HoldsTest {
 
     private static String hold(String holdId, long in, long maxOut) {

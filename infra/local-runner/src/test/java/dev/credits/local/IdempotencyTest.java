@@ -28,6 +28,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * a write that did commit. Faults DynamoDB Local cannot produce are injected by {@link FaultyDynamo}; the handler
  * gets real API Gateway HTTP API events loaded from src/test/resources/events/apigw.
  */
+@ContractTest
 class IdempotencyTest {
 
     private final FaultyDynamo dynamo = new FaultyDynamo(runner().dynamo());

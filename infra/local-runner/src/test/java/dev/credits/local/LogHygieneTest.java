@@ -12,6 +12,7 @@ import static dev.credits.local.TestStack.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** Logs are one JSON object per line with a request id, and never hold a token, a Stripe secret or an email address. */
+@ContractTest
 class LogHygieneTest {
 
     @Test

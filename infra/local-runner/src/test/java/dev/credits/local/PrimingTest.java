@@ -18,6 +18,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * SnapStart priming runs on every published version, before the snapshot: it must exercise the hot path and write
  * nothing. Every DynamoDB call it makes is recorded, and both tables are counted before and after.
  */
+@ContractTest
 class PrimingTest {
 
     private static int count(String table) {

@@ -31,6 +31,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * The Stripe webhook over HTTP against the local runner: every event type, duplicates, out-of-order and concurrent
  * deliveries, closed accounts and amount mismatches. The price is the template's default: 100 cents per credit.
  */
+@ContractTest
 class StripeWebhookTest {
 
     private static String ids(String prefix) {

@@ -18,6 +18,8 @@ import java.util.UUID;
  * One local stack per test JVM (DynamoDB Local in memory, the template's tables, the HTTP runner on a free port),
  * shared by every test class; each test uses fresh account ids, so tests do not see each other's data.
  * Streams are not polled in the background: a test calls {@link #drain()} when it wants the aggregates current.
+ * With -Dcontract.backend=localstack the same runner's DynamoDB, Streams, SNS and SQS are LocalStack's
+ * ({@link StackBackend}), and the same test classes run against it.
  */
 public final class TestStack {
     private static LocalRunner runner;
@@ -27,9 +29,10 @@ public final class TestStack {
     public static synchronized LocalRunner runner() {
         if (runner == null) {
             runner = LocalRunner.start(new LocalRunner.Options("127.0.0.1", 0, null, 0,
-                    new LocalJwt(LocalJwt.DEFAULT_SECRET, java.time.Clock.systemUTC()), motoEndpoint(),
+                    new LocalJwt(LocalJwt.DEFAULT_SECRET, java.time.Clock.systemUTC()), messagingEndpoint(),
                     stripeMock(), LocalRunner.Options.LOCAL_STRIPE_KEY, WEBHOOK_SECRET,
-                    Map.of("PLAN_CREDITS", "price_test_starter=1000,price_test_pro=5000.5")));
+                    Map.of("PLAN_CREDITS", "price_test_starter=1000,price_test_pro=5000.5"),
+                    StackBackend.localstack() ? StackBackend.endpoint() : null));
             Runtime.getRuntime().addShutdownHook(new Thread(runner::close));
         }
         return runner;
@@ -43,18 +46,31 @@ public final class TestStack {
         return e == null || e.isBlank() ? null : e;
     }
 
-    /** The SNS/SQS emulator (moto server) the test command starts, or null when tests run without it. */
-    public static String motoEndpoint() {
+    /**
+     * The SNS/SQS API: LocalStack's on that backend, else the moto server the test command starts (MOTO_ENDPOINT), or
+     * null when tests run without it.
+     */
+    public static String messagingEndpoint() {
+        if (StackBackend.localstack()) return StackBackend.endpoint();
         String e = System.getenv("MOTO_ENDPOINT");
         return e == null || e.isBlank() ? null : e;
+    }
+
+    /**
+     * How long an SQS receive waits for a message the SNS API may still be delivering: moto delivers before Publish
+     * returns; LocalStack, like SNS itself, delivers a moment later.
+     */
+    public static int deliveryWaitSeconds() {
+        return StackBackend.localstack() ? 1 : 0;
     }
 
     public static StoreConfig storeConfig() {
         return StoreConfig.fromEnv(runner().functionEnv());
     }
 
+    /** DynamoDB Local has a write's stream record before the write returns; LocalStack may publish it a little later. */
     public static void drain() {
-        runner().drainStreams();
+        runner().drainStreams(StackBackend.localstack() ? 500 : 0);
     }
 
     public static String newAccountId(String prefix) {

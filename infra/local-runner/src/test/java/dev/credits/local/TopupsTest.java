@@ -14,6 +14,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * Starting a top-up creates a real Checkout Session request through stripe-java against stripe-mock (started by the
  * test command), which validates every parameter against Stripe's OpenAPI document: a wrong parameter fails here.
  */
+@ContractTest
 class TopupsTest {
 
     @BeforeAll
