@@ -45,7 +45,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * and conflicting retries, grants and their replays, limit changes, closes, and signed Stripe webhooks: top-ups paid
  * at once or later, refunds, disputes created and closed, each in any order and delivered any number of times) runs
  * in steps against the real handlers through the local runner over HTTP, on DynamoDB Local. A step is up to
- * {@value ModelOps#MAX_GROUP} operations on up to three accounts, sent concurrently. After every step the stream
+ * {@value ModelOps#MAX_GROUP} operations on up to {@value ModelOps#SLOTS} accounts, sent concurrently. After every step the stream
  * consumers run (the alert function among them) and each account the step touched is checked against
  * {@link CreditsModel}: every answer, the balance and limits (GET account), no charge beyond the hard limit and no
  * refusal of one that fits (some serial order explains every 201 and 402), the ledger entries the step added,
@@ -118,6 +118,7 @@ class ModelBasedTest {
         System.out.println("model-based test: seed " + seed + ", " + ops + " operations (reproduce with -Dmodel.seed=" + seed
                 + " -Dmodel.ops=" + ops + ", or MODEL_SEED/MODEL_OPS)");
         long t0 = System.nanoTime();
+        long cpu0 = processCpuNanos();
         Plan plan = ModelOps.generate(seed, ops, PRICES);
         Run run = new Run(plan, false, true);
         Failure f = run.execute(plan.steps());
@@ -127,7 +128,7 @@ class ModelBasedTest {
         assertTrue(run.stats.getOrDefault("status.402", 0) > 0, "some charges met the hard limit");
         assertTrue(run.stats.getOrDefault("status.403", 0) > 0, "some operations met a closed account");
         assertTrue(run.stats.getOrDefault("entry.clawback", 0) > 0, "some refunds or disputes clawed back");
-        System.out.println(summary(seed, plan, run, seconds));
+        System.out.println(summary(seed, plan, run, seconds, (processCpuNanos() - cpu0) / 1e9));
     }
 
     /**
@@ -510,7 +511,13 @@ class ModelBasedTest {
 
     // ------------------------------------------------------------------ summary
 
-    private static String summary(long seed, Plan plan, Run run, double seconds) {
+    /** CPU time of this JVM (the whole stack: DynamoDB Local, the handlers, the runner, the test): the machine's load does not change it. */
+    private static long processCpuNanos() {
+        return java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+                ? os.getProcessCpuTime() : -1;
+    }
+
+    private static String summary(long seed, Plan plan, Run run, double seconds, double cpuSeconds) {
         Map<String, Object> ops = new TreeMap<>(), statuses = new TreeMap<>(), entries = new TreeMap<>(), alerts = new TreeMap<>();
         run.stats.forEach((k, v) -> {
             if (k.startsWith("op.")) ops.put(k.substring(3), v);
@@ -533,6 +540,7 @@ class ModelBasedTest {
         run.nanos.forEach((k, v) -> phases.put(k, v / 1_000_000));
         line.put("phaseMillis", phases);
         line.put("seconds", BigDecimal.valueOf(seconds).setScale(1, java.math.RoundingMode.HALF_UP));
+        line.put("cpuSeconds", BigDecimal.valueOf(cpuSeconds).setScale(1, java.math.RoundingMode.HALF_UP));
         return Json.write(line);
     }
 }

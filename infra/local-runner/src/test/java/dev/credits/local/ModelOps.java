@@ -132,13 +132,13 @@ final class ModelOps {
         int ops() { return steps.stream().mapToInt(List::size).sum(); }
     }
 
-    static final int SLOTS = 4;
-    static final int MAX_GROUP = 24;
-    static final int MAX_PER_ACCOUNT_PER_STEP = 6;
+    static final int SLOTS = 5;
+    static final int MAX_GROUP = 40;
+    static final int MAX_PER_ACCOUNT_PER_STEP = 8;
 
     /**
      * Generates about {@code ops} operations from the seed alone (never from the service's answers), so one seed is one
-     * sequence. Three account slots are live at a time; a closed account gets a few more operations (all refused), then
+     * sequence. {@value #SLOTS} account slots are live at a time; a closed account gets a few more operations (all refused), then
      * its slot gets a new account, which starts with a grant.
      */
     static Plan generate(long seed, int ops, Prices prices) {
