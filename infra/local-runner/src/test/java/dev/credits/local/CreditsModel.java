@@ -277,7 +277,7 @@ final class CreditsModel {
         root.flag = new boolean[ops.size()];
         int[] progress = new int[ops.size()];
         Set<String> visited = new HashSet<>();
-        List<String> why = new ArrayList<>();
+        Set<String> why = new java.util.LinkedHashSet<>();
         Sim[] found = new Sim[1];
         int[] nodes = {0};
         search(ops, answers, seen, checkAlerts, root, progress, visited, why, found, nodes);
@@ -286,11 +286,12 @@ final class CreditsModel {
             return null;
         }
         return why.isEmpty() ? "no interleaving of the step's effects reproduces the answers the service gave"
-                : String.join("\n      ", why.subList(0, Math.min(4, why.size())));
+                : "no serial order of the step's effects explains what the service did; the first disagreements met:\n      "
+                        + String.join("\n      ", why.stream().limit(4).toList());
     }
 
     private void search(List<Op> ops, List<Answer> answers, Observed seen, boolean checkAlerts, Sim s, int[] progress,
-                        Set<String> visited, List<String> why, Sim[] found, int[] nodes) {
+                        Set<String> visited, Set<String> why, Sim[] found, int[] nodes) {
         if (found[0] != null) return;
         if (++nodes[0] > 2_000_000) throw new IllegalStateException("interleaving search too large");
         boolean done = true;

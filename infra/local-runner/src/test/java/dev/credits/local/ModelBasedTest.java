@@ -143,7 +143,8 @@ class ModelBasedTest {
         Failure f = run.execute(plan.steps());
         assertNotNull(f, "a model with a wrong price must disagree with the service");
         String report = report(seed, 300, plan, f, true, false);
-        System.out.println(report);
+        System.out.println("model-based test, the shrinker's own check (a deliberately wrong model: this failure report is expected):"
+                + report.replace("\n", "\n  | "));
         assertTrue(report.contains("seed " + seed), report);
         assertNotNull(lastShrunk, report);
         assertTrue(lastShrunk.size() <= 3, "shrunk to at most a grant, a charge and a replay: " + lastShrunk);
