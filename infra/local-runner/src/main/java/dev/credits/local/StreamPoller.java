@@ -57,6 +57,9 @@ public final class StreamPoller {
         }
     }
 
+    /** The table whose stream this reads (its logical id). */
+    public String table() { return table; }
+
     /** Reads every shard once; returns how many records were read (before filtering). */
     public synchronized int pollOnce() {
         if (streamArn == null) streamArn = dynamo.describeTable(b -> b.tableName(table)).table().latestStreamArn();

@@ -22,6 +22,18 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.GetItemRequest;
+import software.amazon.awssdk.services.dynamodb.model.GetItemResponse;
+import software.amazon.awssdk.services.dynamodb.model.PutItemRequest;
+import software.amazon.awssdk.services.dynamodb.model.PutItemResponse;
+import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
+import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
+import software.amazon.awssdk.services.dynamodb.model.TransactWriteItemsRequest;
+import software.amazon.awssdk.services.dynamodb.model.TransactWriteItemsResponse;
+import software.amazon.awssdk.services.dynamodb.model.UpdateItemRequest;
+import software.amazon.awssdk.services.dynamodb.model.UpdateItemResponse;
 
 import static dev.credits.local.StripeEvents.*;
 import static dev.credits.local.TestStack.*;
@@ -128,6 +140,50 @@ class StripeWebhookTest {
         assertEquals(200, deliver(refund(pi, ids("ch"), 2000, 2000)).status());
         assertEquals(0, balance(acct).signum(), "the forfeit already took the credits");
         assertTrue(reviewed(pi, "refund_or_dispute_after_close"));
+    }
+
+    @Test
+    void aRefundRacingTheCloseIsNotClawedBackAfterTheForfeit() {
+        String acct = fundedAccount("refund-race", null);
+        String cs = ids("cs_test"), pi = ids("pi");
+        deliver(session("checkout.session.completed", acct, cs, pi, 20, 2000, "paid"));
+        // the refund's delivery reads the account (active), then the owner's close commits, then it claws back
+        AtomicBoolean closeNow = new AtomicBoolean(true);
+        DynamoDbClient racing = new ClosingAfterRead(runner().dynamo(), storeConfig().accountsTable(), () -> {
+            if (closeNow.getAndSet(false)) assertEquals(200, post("/v1/accounts/" + acct + "/close", admin(), null).status());
+        });
+        PaymentsStore store = new PaymentsStore(racing, storeConfig(), Clock.systemUTC());
+        assertTrue(store.recordRefund(pi, ids("ch"), 2000, "evt_race").isEmpty(), "nothing clawed back from a closed account");
+        assertFalse(closeNow.get(), "the close ran between the status read and the clawback");
+        assertEquals(0, balance(acct).signum(), "the forfeit took the 20 credits; the refund takes nothing more");
+        assertEquals(0, entries(acct, "clawback"));
+        assertTrue(reviewed(pi, "refund_or_dispute_after_close"));
+        assertConserved(acct);
+    }
+
+    /** DynamoDB Local, with a hook run right after the first read of an account item (a race made deterministic). */
+    private static final class ClosingAfterRead implements DynamoDbClient {
+        private final DynamoDbClient real;
+        private final String accounts;
+        private final Runnable hook;
+
+        ClosingAfterRead(DynamoDbClient real, String accounts, Runnable hook) {
+            this.real = real;
+            this.accounts = accounts;
+            this.hook = hook;
+        }
+
+        @Override public GetItemResponse getItem(GetItemRequest r) {
+            GetItemResponse out = real.getItem(r);
+            if (r.tableName().equals(accounts)) hook.run();
+            return out;
+        }
+        @Override public TransactWriteItemsResponse transactWriteItems(TransactWriteItemsRequest r) { return real.transactWriteItems(r); }
+        @Override public PutItemResponse putItem(PutItemRequest r) { return real.putItem(r); }
+        @Override public UpdateItemResponse updateItem(UpdateItemRequest r) { return real.updateItem(r); }
+        @Override public QueryResponse query(QueryRequest r) { return real.query(r); }
+        @Override public String serviceName() { return real.serviceName(); }
+        @Override public void close() { }
     }
 
     @Test

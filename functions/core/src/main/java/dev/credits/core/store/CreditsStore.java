@@ -113,7 +113,10 @@ public final class CreditsStore {
         CHARGE,
         /** Credit added (grant, top-up, plan credits): only on an active account; ends a "usage stopped" episode. */
         CREDIT,
-        /** Clawback of paid credits (refund, dispute): applies even below the hard limit and on a closed account. */
+        /**
+         * Clawback of paid credits (refund, dispute): applies even below the hard limit, but only to an active account:
+         * a closed account's balance was forfeited, so taking the refunded credits again would charge them twice.
+         */
         CLAWBACK
     }
 
@@ -150,9 +153,9 @@ public final class CreditsStore {
                 condition += " AND balance <= :cap";
                 values.put(":cap", n(MAX_BALANCE - delta));
             }
-            case CLAWBACK -> condition = "attribute_exists(#st)";
+            case CLAWBACK -> { /* active only: the hard limit stops usage, not refunds */ }
         }
-        if (mode != Mode.CLAWBACK) values.put(":active", s(AccountStatus.ACTIVE.name()));
+        values.put(":active", s(AccountStatus.ACTIVE.name()));
         Update accountUpdate = Update.builder()
                 .tableName(accounts)
                 .key(Items.accountKey(entry.accountId()))

@@ -192,6 +192,12 @@ public final class PaymentsStore {
                 case ChargeOutcome.Replayed r -> { return Optional.empty(); }
                 case ChargeOutcome.ExtraConditionFailed x -> { /* another delivery moved it: read again */ }
                 case ChargeOutcome.AccountNotFound nf -> { return Optional.empty(); }
+                case ChargeOutcome.AccountClosed closed -> {
+                    // closed between the status read above and this write: the forfeit took the balance already
+                    review(paymentIntent, "refund_or_dispute_after_close", Map.of("account", account.value(),
+                            "owed", Long.toString(target - applied)));
+                    return Optional.empty();
+                }
                 default -> throw new IllegalStateException("unexpected clawback outcome " + out);
             }
         }
