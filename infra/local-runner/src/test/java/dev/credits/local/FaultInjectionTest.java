@@ -4,6 +4,7 @@ import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import dev.credits.accounts.AccountsHandler;
 import dev.credits.local.FaultProxy.Fault;
+import dev.credits.topups.TopupsHandler;
 import dev.credits.usage.HoldsHandler;
 import dev.credits.usage.UsageHandler;
 import dev.credits.webhook.StripeWebhookHandler;
@@ -29,6 +30,7 @@ import java.util.function.Supplier;
 
 import static dev.credits.local.TestStack.*;
 import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Issue 6, point 2: faults on the wire between the functions and DynamoDB, SNS and Stripe. Each function is built the
@@ -228,5 +230,97 @@ class FaultInjectionTest {
         APIGatewayV2HTTPResponse retry = c.call().apply(account);
         c.right().accept(account, retry);
         c.books().accept(account);
+    }
+
+    /**
+     * Runs a handler as Lambda would: within the function's Timeout from template.yaml. A function still waiting on a
+     * client when it runs out is stopped by Lambda, and API Gateway answers with its own error (no Retry-After, not
+     * the spec's shape), so a client budget longer than the function's is a defect this makes visible.
+     */
+    static APIGatewayV2HTTPResponse withinTimeout(String function, Supplier<APIGatewayV2HTTPResponse> call) {
+        int seconds = Template.read(Template.locate()).timeoutSeconds(function);
+        try (ExecutorService one = Executors.newSingleThreadExecutor()) {
+            Future<APIGatewayV2HTTPResponse> f = one.submit(call::get);
+            try {
+                return f.get(seconds, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                f.cancel(true);
+                throw new AssertionError(function + " was still waiting when its Timeout of " + seconds
+                        + "s ran out: Lambda would have stopped it and the caller got API Gateway's error, not a 503 with Retry-After");
+            } catch (InterruptedException | java.util.concurrent.ExecutionException e) {
+                throw new AssertionError(e);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ Stripe (top-ups)
+
+    /**
+     * Creating a Checkout Session through stripe-java against stripe-mock, with Stripe throttling, failing, resetting
+     * and not answering: the owner gets the checkout URL or a 503 with Retry-After within the function's Timeout, the
+     * retry with the same topupId gets the URL, and every request that reached Stripe for that top-up carried the same
+     * Idempotency-Key, so Stripe answers them all with one Checkout Session (stripe-mock keeps no state, so the key is
+     * what can be checked here; Stripe's contract does the rest). Nothing is credited before the webhook.
+     */
+    @Test
+    void topupsUnderStripeFaultsAnswerTheCheckoutOr503AndNeverOpenASecondSession() throws Exception {
+        assumeTrue(stripeMock() != null, "STRIPE_MOCK_URL is not set: the test command starts stripe-mock and sets it");
+        try (FaultProxy stripe = new FaultProxy("stripe", FaultProxy.Protocol.STRIPE, stripeMock())) {
+            Map<String, String> e = new HashMap<>(runner().functionEnv());
+            e.put("STRIPE_API_BASE", stripe.endpoint());
+            TopupsHandler topups = new TopupsHandler(e);
+            List<String> failures = Collections.synchronizedList(new ArrayList<>());
+            try (ExecutorService pool = Executors.newFixedThreadPool(12)) {
+                List<Future<?>> runs = new ArrayList<>();
+                for (Fault f : List.of(Fault.THROTTLE, Fault.HTTP_500, Fault.RESET_BEFORE, Fault.RESET_AFTER, Fault.TIMEOUT_BEFORE, Fault.TIMEOUT_AFTER)) {
+                    for (int times : new int[]{1, PERSISTENT}) {
+                        runs.add(pool.submit(() -> {
+                            String what = "topup under stripe " + f.wire() + (times == 1 ? " once" : " until cleared");
+                            try {
+                                topupScenario(stripe, topups, f, times, what);
+                            } catch (Throwable t) {
+                                failures.add(what + ": " + t);
+                            }
+                            return null;
+                        }));
+                    }
+                }
+                for (Future<?> r : runs) r.get();
+            }
+            assertEquals(List.of(), failures);
+        }
+    }
+
+    private static void topupScenario(FaultProxy stripe, TopupsHandler topups, Fault f, int times, String what) {
+        String account = fundedAccount("f-buy", null);
+        Supplier<APIGatewayV2HTTPResponse> call = () -> withinTimeout("TopupsFunction", () -> topups.handleRequest(
+                ApiEvents.event("POST /v1/accounts/{id}/topups", List.of(account), owner(account), "{\"credits\":25,\"topupId\":\"t-1\"}", Map.of()), null));
+        FaultProxy.Rule rule = stripe.inject(f, times, "POST /v1/checkout/sessions", account);
+        APIGatewayV2HTTPResponse first = call.get();
+        stripe.clear(rule);
+        assertTrue(rule.used() >= 1, what + ": the fault was injected");
+        if (first.getStatusCode() == 201) {
+            outcome("stripe " + (times == 1 ? "once" : "until cleared") + " -> right answer");
+            assertCheckout(first, what);
+        } else {
+            assertRetryable503(first, what);
+            outcome("stripe " + (times == 1 ? "once" : "until cleared") + " -> 503");
+        }
+        if (times == PERSISTENT) assertEquals(503, first.getStatusCode(), what + ": Stripe never answered, so no URL");
+        APIGatewayV2HTTPResponse retry = call.get();
+        assertEquals(201, retry.getStatusCode(), what + ": the retry: " + retry.getBody());
+        assertCheckout(retry, what);
+        List<String> keys = stripe.forwarded("POST /v1/checkout/sessions", account).stream()
+                .map(r -> r.headers().get("idempotency-key")).distinct().toList();
+        assertEquals(1, keys.size(), what + ": one Idempotency-Key for one top-up: " + keys);
+        assertNotNull(keys.get(0), what + ": requests carry an Idempotency-Key");
+        assertEquals(0, balance(account).signum(), what + ": nothing credited before Stripe confirms the payment");
+    }
+
+    private static void assertCheckout(APIGatewayV2HTTPResponse r, String what) {
+        Map<String, Object> b = ApiEvents.body(r);
+        assertTrue(((String) b.get("checkoutSessionId")).startsWith("cs_"), what + ": " + r.getBody());
+        assertTrue(((String) b.get("url")).startsWith("https://"), what + ": " + r.getBody());
+        assertAmount("2500", b.get("amount"), what + ": amount");
     }
 }
