@@ -116,6 +116,8 @@ final class FaultProxy implements AutoCloseable {
         Thread.ofPlatform().daemon().name("fault-proxy-" + name).start(this::accept);
     }
 
+    String summaryName() { return name; }
+
     String endpoint() { return "http://127.0.0.1:" + server.getLocalPort(); }
 
     /** Arms a fault for the next {@code times} requests of this operation (null: any) whose body contains the string. */
