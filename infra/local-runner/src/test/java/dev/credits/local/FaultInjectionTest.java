@@ -636,6 +636,68 @@ class FaultInjectionTest {
         }
     }
 
+    /**
+     * Setting the alert email subscribes it on SNS (the accounts function). Under SNS throttling, 500s, resets and
+     * silence the owner gets a 503 with Retry-After within the function's Timeout, the retry gets 200, and the account
+     * ends with its address subscribed: exactly once when SNS never took an unanswered Subscribe.
+     */
+    @Test
+    void theAlertEmailUnderSnsFaultsIsA503ThenSubscribedOnTheRetry() throws Exception {
+        assumeTrue(motoEndpoint() != null, "MOTO_ENDPOINT is not set: the test command starts moto server and sets it");
+        var creds = StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local"));
+        try (FaultProxy sns = new FaultProxy("sns", FaultProxy.Protocol.SNS, motoEndpoint());
+             SnsClient direct = SnsClient.builder().httpClient(UrlConnectionHttpClient.builder().build()).region(Region.US_EAST_1)
+                     .endpointOverride(URI.create(motoEndpoint())).credentialsProvider(creds).build()) {
+            Map<String, String> e = new HashMap<>(runner().functionEnv());
+            e.put("SNS_ENDPOINT", sns.endpoint());
+            AccountsHandler accounts = new AccountsHandler(e);
+            String topicArn = e.get("ALERTS_TOPIC_ARN");
+            Map<String, Boolean> mayRepeat = new ConcurrentHashMap<>();
+            Map<String, Runnable> scenarios = new java.util.LinkedHashMap<>();
+            for (Fault f : List.of(Fault.THROTTLE, Fault.HTTP_500, Fault.RESET_BEFORE, Fault.TIMEOUT_BEFORE, Fault.RESET_AFTER, Fault.TIMEOUT_AFTER)) {
+                String what = "alert email under sns Subscribe " + f.wire() + " until cleared";
+                scenarios.put(what, () -> {
+                    String a = funded("f-email", null);
+                    // an address of its own: SNS keeps one subscription per topic and address
+                    String email = "owner+" + a + "@example.com";
+                    Supplier<APIGatewayV2HTTPResponse> call = () -> withinTimeout("AccountsFunction", () -> accounts.handleRequest(
+                            ApiEvents.event("PUT /v1/accounts/{id}/limits", List.of(a), owner(a), "{\"alertEmail\":\"" + email + "\"}", Map.of()), null));
+                    FaultProxy.Rule rule = sns.inject(f, PERSISTENT, "Subscribe", a);
+                    APIGatewayV2HTTPResponse first = call.get();
+                    sns.clear(rule);
+                    assertTrue(rule.used() >= 1, what + ": the fault was injected");
+                    assertRetryable503(first, what);
+                    outcome("sns subscribe until cleared -> 503");
+                    APIGatewayV2HTTPResponse retry = call.get();
+                    assertEquals(200, retry.getStatusCode(), what + ": " + retry.getBody());
+                    assertEquals(email, ApiEvents.body(retry).get("alertEmail"));
+                    // the subscription the account records is the one SNS holds, for this address and this account
+                    var state = new dev.credits.core.store.AlertStore(runner().dynamo(), storeConfig(), Clock.systemUTC())
+                            .subscriptionState(new dev.credits.core.domain.AccountId(a));
+                    assertNotNull(state.current(), what + ": the subscription is recorded");
+                    Map<String, String> attrs = direct.getSubscriptionAttributes(b -> b.subscriptionArn(state.current().arn())).attributes();
+                    assertEquals(email, attrs.get("Endpoint"), what);
+                    assertTrue(attrs.get("FilterPolicy").contains("\"" + a + "\""), what + ": " + attrs.get("FilterPolicy"));
+                    mayRepeat.put(a, f == Fault.RESET_AFTER || f == Fault.TIMEOUT_AFTER);
+                });
+            }
+            inParallel(6, scenarios);
+            // then, with nothing subscribing any more (a listing is paged), how many subscriptions each account has
+            Map<String, Integer> count = new HashMap<>();
+            for (var sub : direct.listSubscriptionsByTopicPaginator(b -> b.topicArn(topicArn)).subscriptions()) {
+                if (!"email".equals(sub.protocol())) continue;
+                String policy = direct.getSubscriptionAttributes(b -> b.subscriptionArn(sub.subscriptionArn())).attributes().get("FilterPolicy");
+                mayRepeat.keySet().stream().filter(a -> policy != null && policy.contains("\"" + a + "\"")).forEach(a -> count.merge(a, 1, Integer::sum));
+            }
+            mayRepeat.forEach((a, repeat) -> {
+                int n = count.getOrDefault(a, 0);
+                assertTrue(n >= 1, a + " subscribed");
+                if (!repeat) assertEquals(1, n, a + ": exactly one subscription");
+                if (n > 1) outcome("sns subscription left " + n + " times (SNS took an unanswered Subscribe)");
+            });
+        }
+    }
+
     /** A queue that receives the account's alerts, subscribed with the filter an owner's email has. */
     static String inbox(SqsClient sqs, SnsClient sns, String topicArn, String account) {
         String url = sqs.createQueue(b -> b.queueName("fault-inbox-" + java.util.UUID.randomUUID())).queueUrl();
