@@ -88,14 +88,18 @@ class FaultInjectionTest {
 
     @AfterAll
     static void summary() {
-        System.out.println("FAULT-INJECTION SUMMARY: faults injected (target kind=count) " + FaultProxy.summary()
-                + "; total " + FaultProxy.injectedTotal() + "; first answers " + new java.util.TreeMap<>(OUTCOMES));
+        System.out.println("FAULT-INJECTION SUMMARY: " + SCENARIOS.get() + " scenarios; faults injected (target kind=count) "
+                + FaultProxy.summary() + "; total " + FaultProxy.injectedTotal() + "; outcomes " + new java.util.TreeMap<>(OUTCOMES));
         dynamo.close();
     }
 
+    /** Counts a scenario's first answer (every scenario reports exactly one), or an extra observation ("delivered N times"). */
     static void outcome(String key) {
         OUTCOMES.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet();
+        if (!key.contains(" times")) SCENARIOS.incrementAndGet();
     }
+
+    static final AtomicInteger SCENARIOS = new AtomicInteger();
 
     // ------------------------------------------------------------------ HTTP functions over DynamoDB
 
