@@ -105,6 +105,11 @@ public final class AccountsHandler extends HttpFunction {
                 if (email != null) reconcileSubscription(c.account().id(), r.requestId());
                 yield Response.json(201, Views.account(c.account()));
             }
+            case Outcomes.Create.AlreadyCreated c -> {
+                // the first attempt may have stopped between the item and the subscription
+                if (email != null) reconcileSubscription(c.account().id(), r.requestId());
+                yield Response.json(200, Views.account(c.account()));
+            }
             case Outcomes.Create.Exists e -> throw new ApiException(409, "account_exists",
                     "Account '" + id + "' already exists.", Map.of("field", "accountId"), null);
         };

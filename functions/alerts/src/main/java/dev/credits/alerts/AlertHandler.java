@@ -13,6 +13,7 @@ import dev.credits.core.store.StreamImages;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
@@ -22,6 +23,7 @@ import software.amazon.awssdk.services.sns.SnsClientBuilder;
 
 import java.net.URI;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -61,10 +63,21 @@ public final class AlertHandler implements RequestHandler<DynamodbEvent, Streams
         return new AlertPublisher.Sns(sns(env), topic);
     }
 
-    /** An SNS client built like the DynamoDB one: explicit HTTP client and region; SNS_ENDPOINT for emulators. */
+    /**
+     * An SNS client built like the DynamoDB one: explicit HTTP client, region and timeouts; SNS_ENDPOINT for
+     * emulators. Without the timeouts an SNS that does not answer held each attempt for the HTTP client's default 30 s,
+     * four attempts in all: longer than the function's 60 s Timeout, so Lambda stopped it mid-batch.
+     */
     public static SnsClient sns(Map<String, String> env) {
         SnsClientBuilder b = SnsClient.builder()
-                .httpClient(UrlConnectionHttpClient.builder().build())
+                .httpClient(UrlConnectionHttpClient.builder()
+                        .connectionTimeout(Duration.ofSeconds(2))
+                        .socketTimeout(Duration.ofSeconds(5))
+                        .build())
+                .overrideConfiguration(ClientOverrideConfiguration.builder()
+                        .apiCallAttemptTimeout(Duration.ofSeconds(3))
+                        .apiCallTimeout(Duration.ofSeconds(8))
+                        .build())
                 .region(Region.of(env.getOrDefault("AWS_REGION", "us-east-1")));
         String endpoint = env.get("SNS_ENDPOINT");
         if (endpoint != null && !endpoint.isBlank()) {

@@ -62,13 +62,18 @@ public final class TopupsHandler extends HttpFunction {
         this.cancelUrl = cancelUrl;
     }
 
-    /** A StripeClient with the key from Secrets Manager (deployed) and an explicit API base (stripe-mock locally). */
+    /**
+     * A StripeClient with the key from Secrets Manager (deployed) and an explicit API base (stripe-mock locally).
+     * Its whole budget (two attempts of at most 3 s waiting for an answer, and stripe-java's sub-second backoff) fits
+     * in the function's 10 s Timeout with room for the account read, so a Stripe that does not answer becomes our
+     * 503 with Retry-After; three attempts of 8 s ran past it, and Lambda stopped the function before it could answer.
+     */
     static StripeClient stripe(Map<String, String> env) {
         StripeClient.StripeClientBuilder b = StripeClient.builder()
                 .setApiKey(Secrets.read(env, "STRIPE_API_KEY"))
-                .setConnectTimeout(3_000)
-                .setReadTimeout(8_000)
-                .setMaxNetworkRetries(2);
+                .setConnectTimeout(2_000)
+                .setReadTimeout(3_000)
+                .setMaxNetworkRetries(1);
         String base = env.get("STRIPE_API_BASE");
         if (base != null && !base.isBlank()) b.setApiBase(base);
         return b.build();

@@ -60,6 +60,23 @@ public final class StreamPoller {
     /** The table whose stream this reads (its logical id). */
     public String table() { return table; }
 
+    /**
+     * Starts every shard open now at its end, as an event source mapping created with StartingPosition LATEST does
+     * (tests that only want their own writes use it before writing); shards that appear later are read from their start.
+     */
+    public synchronized StreamPoller fromLatest() {
+        if (streamArn == null) streamArn = dynamo.describeTable(b -> b.tableName(table)).table().latestStreamArn();
+        for (Shard shard : streams.describeStream(b -> b.streamArn(streamArn)).streamDescription().shards()) {
+            if (shard.sequenceNumberRange() != null && shard.sequenceNumberRange().endingSequenceNumber() != null) {
+                finished.add(shard.shardId());
+            } else {
+                iterators.put(shard.shardId(), streams.getShardIterator(b -> b.streamArn(streamArn).shardId(shard.shardId())
+                        .shardIteratorType(ShardIteratorType.LATEST)).shardIterator());
+            }
+        }
+        return this;
+    }
+
     /** Reads every shard once; returns how many records were read (before filtering). */
     public synchronized int pollOnce() {
         if (streamArn == null) streamArn = dynamo.describeTable(b -> b.tableName(table)).table().latestStreamArn();

@@ -150,6 +150,14 @@ public final class Template {
         return out;
     }
 
+    /** A function's Timeout in seconds (its own, else the Globals'; Lambda's default of 3 if neither says). */
+    public int timeoutSeconds(String functionLogicalId) {
+        Object own = map(map(resources().get(functionLogicalId)).get("Properties")).get("Timeout");
+        Object global = map(map(doc.get("Globals")).get("Function")).get("Timeout");
+        Object t = own != null ? own : global;
+        return t == null ? 3 : Integer.parseInt(String.valueOf(t));
+    }
+
     @SuppressWarnings("unchecked")
     static Map<String, Object> map(Object o) {
         return o instanceof Map ? (Map<String, Object>) o : Map.of();

@@ -154,7 +154,8 @@ public final class TestStack {
     public static String fundedAccount(String prefix, String credits) {
         String id = newAccountId(prefix);
         Resp c = post("/v1/accounts", admin(), "{\"accountId\":\"" + id + "\"}");
-        if (c.status() != 201) throw new AssertionError("create failed: " + c.raw().body());
+        // 200: the same create seen again (the SDK retried after a slow answer, which a loaded machine produces)
+        if (c.status() != 201 && c.status() != 200) throw new AssertionError("create failed: " + c.raw().body());
         if (credits != null) {
             Resp g = post("/v1/accounts/" + id + "/grants", admin(), "{\"credits\":" + credits + ",\"reason\":\"test funds\"}");
             if (g.status() != 201) throw new AssertionError("grant failed: " + g.raw().body());

@@ -9,6 +9,8 @@ public final class Outcomes {
 
     public sealed interface Create {
         record Created(Account account) implements Create {}
+        /** The same create again (a retry after a lost answer): the account as it is now. */
+        record AlreadyCreated(Account account) implements Create {}
         record Exists(AccountId id) implements Create {}
     }
 

@@ -76,12 +76,23 @@ public final class CreditsStore {
 
     // ---------------------------------------------------------------- accounts
 
+    /**
+     * Creates the account. An active account with the same plan, limits and alert email is this create seen again
+     * (the SDK's retry, or the caller's, after an answer was lost on the way back), not a conflict.
+     */
     public Outcomes.Create create(Account account) {
         try {
             dynamo.putItem(b -> b.tableName(accounts).item(Items.newAccount(account))
-                    .conditionExpression("attribute_not_exists(accountId)"));
+                    .conditionExpression("attribute_not_exists(accountId)")
+                    .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD));
             return new Outcomes.Create.Created(account);
         } catch (ConditionalCheckFailedException e) {
+            Account old = e.hasItem() ? Items.account(e.item()) : null;
+            if (old != null && old.status() == AccountStatus.ACTIVE && old.hardLimit() == account.hardLimit()
+                    && java.util.Objects.equals(old.softLimit(), account.softLimit()) && java.util.Objects.equals(old.plan(), account.plan())
+                    && java.util.Objects.equals(old.alertEmail(), account.alertEmail())) {
+                return new Outcomes.Create.AlreadyCreated(old);
+            }
             return new Outcomes.Create.Exists(account.id());
         } catch (SdkException e) {
             throw unavailable(e);
