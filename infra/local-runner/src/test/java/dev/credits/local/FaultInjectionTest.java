@@ -574,13 +574,13 @@ class FaultInjectionTest {
      */
     @Test
     void alertsUnderSnsAndDynamoDbFaultsAreNeverLostAndRepeatOnlyWhenSnsTookAnUnansweredPublish() throws Exception {
-        assumeTrue(motoEndpoint() != null, "MOTO_ENDPOINT is not set: the test command starts moto server and sets it");
+        assumeTrue(messagingEndpoint() != null, "MOTO_ENDPOINT is not set: the test command starts moto server and sets it");
         var creds = StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local"));
-        try (FaultProxy sns = new FaultProxy("sns", FaultProxy.Protocol.SNS, motoEndpoint());
+        try (FaultProxy sns = new FaultProxy("sns", FaultProxy.Protocol.SNS, messagingEndpoint());
              SqsClient sqs = SqsClient.builder().httpClient(UrlConnectionHttpClient.builder().build()).region(Region.US_EAST_1)
-                     .endpointOverride(URI.create(motoEndpoint())).credentialsProvider(creds).build();
+                     .endpointOverride(URI.create(messagingEndpoint())).credentialsProvider(creds).build();
              SnsClient direct = SnsClient.builder().httpClient(UrlConnectionHttpClient.builder().build()).region(Region.US_EAST_1)
-                     .endpointOverride(URI.create(motoEndpoint())).credentialsProvider(creds).build()) {
+                     .endpointOverride(URI.create(messagingEndpoint())).credentialsProvider(creds).build()) {
             Map<String, String> e = new HashMap<>(env);
             e.put("SNS_ENDPOINT", sns.endpoint());
             String topicArn = e.get("ALERTS_TOPIC_ARN");
@@ -647,11 +647,11 @@ class FaultInjectionTest {
      */
     @Test
     void theAlertEmailUnderSnsFaultsIsA503ThenSubscribedOnTheRetry() throws Exception {
-        assumeTrue(motoEndpoint() != null, "MOTO_ENDPOINT is not set: the test command starts moto server and sets it");
+        assumeTrue(messagingEndpoint() != null, "MOTO_ENDPOINT is not set: the test command starts moto server and sets it");
         var creds = StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local"));
-        try (FaultProxy sns = new FaultProxy("sns", FaultProxy.Protocol.SNS, motoEndpoint());
+        try (FaultProxy sns = new FaultProxy("sns", FaultProxy.Protocol.SNS, messagingEndpoint());
              SnsClient direct = SnsClient.builder().httpClient(UrlConnectionHttpClient.builder().build()).region(Region.US_EAST_1)
-                     .endpointOverride(URI.create(motoEndpoint())).credentialsProvider(creds).build()) {
+                     .endpointOverride(URI.create(messagingEndpoint())).credentialsProvider(creds).build()) {
             Map<String, String> e = new HashMap<>(runner().functionEnv());
             e.put("SNS_ENDPOINT", sns.endpoint());
             AccountsHandler accounts = new AccountsHandler(e);
@@ -722,9 +722,9 @@ class FaultInjectionTest {
 
     @AfterAll
     static void unsubscribe() {
-        if (motoEndpoint() == null) return;
+        if (messagingEndpoint() == null) return;
         try (SnsClient sns = SnsClient.builder().httpClient(UrlConnectionHttpClient.builder().build()).region(Region.US_EAST_1)
-                .endpointOverride(URI.create(motoEndpoint()))
+                .endpointOverride(URI.create(messagingEndpoint()))
                 .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local"))).build()) {
             for (String arn : List.copyOf(SUBSCRIPTIONS)) sns.unsubscribe(b -> b.subscriptionArn(arn));
         }

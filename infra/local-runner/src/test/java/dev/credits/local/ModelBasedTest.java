@@ -80,13 +80,13 @@ class ModelBasedTest {
         meteringToken = metering();
         pool = Executors.newFixedThreadPool(ModelOps.MAX_GROUP);
         ledgerFeed = new LedgerFeed();
-        if (motoEndpoint() != null) {
+        if (messagingEndpoint() != null) {
             // one queue on the alerts topic, unfiltered: the test sorts what arrives by the accountId attribute
             var creds = StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local"));
             sqs = SqsClient.builder().httpClient(UrlConnectionHttpClient.builder().build()).region(Region.US_EAST_1)
-                    .endpointOverride(URI.create(motoEndpoint())).credentialsProvider(creds).build();
+                    .endpointOverride(URI.create(messagingEndpoint())).credentialsProvider(creds).build();
             try (SnsClient sns = SnsClient.builder().httpClient(UrlConnectionHttpClient.builder().build()).region(Region.US_EAST_1)
-                    .endpointOverride(URI.create(motoEndpoint())).credentialsProvider(creds).build()) {
+                    .endpointOverride(URI.create(messagingEndpoint())).credentialsProvider(creds).build()) {
                 queueUrl = sqs.createQueue(b -> b.queueName("model-" + UUID.randomUUID())).queueUrl();
                 String arn = sqs.getQueueAttributes(b -> b.queueUrl(queueUrl).attributeNames(QueueAttributeName.QUEUE_ARN))
                         .attributes().get(QueueAttributeName.QUEUE_ARN);
