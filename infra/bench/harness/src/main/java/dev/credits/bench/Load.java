@@ -278,9 +278,10 @@ public final class Load {
         Trend rss = trend(windows, seconds, LoadRunner.Memory::rssMb);
         long errors = stats.total.errors();
         boolean pass = errors == 0 && books.failures == 0;
-        String verdict = String.format("VERDICT: %s. errors %d (5xx %d, transport %d, unexpected %d) in %,d requests; books %d/%d accounts exact%s; "
+        long seedErrors = stats.byKind.entrySet().stream().filter(e -> e.getKey().startsWith("seed:")).mapToLong(e -> e.getValue().errors()).sum();
+        String verdict = String.format("VERDICT: %s. errors %d (5xx %d, transport %d, unexpected %d; %d of them while seeding) in %,d requests; books %d/%d accounts exact%s; "
                         + "heap after GC %.1f -> %.1f MB (%.1f-%.1f MB over the fit), trend %+.2f MB/min over %s; RSS %.0f -> %.0f MB, trend %+.2f MB/min",
-                pass ? "PASS" : "FAIL", errors, stats.total.serverErrors, stats.total.transport, stats.total.unexpected, stats.total.requests,
+                pass ? "PASS" : "FAIL", errors, stats.total.serverErrors, stats.total.transport, stats.total.unexpected, seedErrors, stats.total.requests,
                 books.accounts - books.failures, books.accounts, books.uncertain > 0 ? " (" + books.uncertain + " with writes of unknown fate)" : "",
                 heap.first, heap.last, heap.min, heap.max, heap.slopePerMinute, heap.span, rss.first, rss.last, rss.slopePerMinute);
         report.meta.put("result", verdict);
