@@ -99,11 +99,20 @@ public final class Load {
         int exit;
         try (LoadRunner runner = LoadRunner.start(Path.of(System.getProperty("java.home"), "bin", "java"), runnerCp, dataDir, List.of(), runnerLog)) {
             Report.progress("runner pid " + runner.pid() + " at " + runner.baseUrl + "; memory at start: " + fmt(runner.sample()));
-            exit = run(runner, report, stats, seconds, nAccounts, hotShare, concurrency, rate, windowSeconds, batchMin, batchMax, out);
+            try {
+                exit = run(runner, report, stats, seconds, nAccounts, hotShare, concurrency, rate, windowSeconds, batchMin, batchMax, out);
+            } catch (Exception | Error e) {
+                System.out.println("the load run stopped: " + e + (runner.process.isAlive() ? ""
+                        : " (the local runner's process had exited with " + runner.process.exitValue() + "; see " + runnerLog + ")"));
+                exit = 2;
+            }
+        } catch (Exception e) {
+            System.out.println("the load run did not start: " + e);
+            exit = 2;
         } finally {
             if (dataDir != null) deleteTree(dataDir);
         }
-        System.exit(exit);
+        System.exit(exit); // the worker pools' threads are not daemons
     }
 
     private static int run(LoadRunner runner, Report report, LoadStats stats, int seconds, int nAccounts, double hotShare,
@@ -191,6 +200,7 @@ public final class Load {
             long now = System.nanoTime();
             if (target > end) target = end;
             if (target > now) Thread.sleep((target - now) / 1_000_000);
+            if (!runner.process.isAlive()) throw new IllegalStateException("the local runner's process exited during the load");
             LoadStats.WindowSnapshot s = stats.swap();
             double at = (System.nanoTime() - start) / 1e9;
             long behind = overviewBehind(d, hot, firstDay);
