@@ -80,7 +80,12 @@ public final class Load {
         Path dataDir = inMemory ? null : Files.createTempDirectory("credits-load-data-");
 
         Report report = new Report();
-        report.meta.put("command", a.getOrDefault("command", "make bench-load") + " " + String.join(" ", argv).replaceAll("--repo \\S+ |--command \\S+( \\S+)? ", ""));
+        List<String> given = new ArrayList<>();
+        for (int i = 0; i < argv.length; i++) {
+            if (argv[i].equals("--repo") || argv[i].equals("--command")) i++; // the script's own, with their values
+            else given.add(argv[i]);
+        }
+        report.meta.put("command", (a.getOrDefault("command", "make bench-load") + " " + String.join(" ", given)).trim());
         report.meta.put("date (UTC)", ZonedDateTime.now(ZoneOffset.UTC).withNano(0).toString());
         report.meta.put("machine", Bench.Machine.describe());
         report.meta.put("load average at start (1/5/15 min)", loadAverage());
