@@ -10,7 +10,7 @@ ROLE ?= owner
 ACCOUNT ?=
 RUNNER_CP = infra/local-runner/target/classes:$$(cat infra/local-runner/target/classpath.txt)
 
-.PHONY: run test build token lint clean venv bench bench-hot console test-console
+.PHONY: run test build token lint clean venv bench bench-hot bench-load console test-console
 
 ## make run: build, then start the local stack on 127.0.0.1:$(PORT) (DATA_DIR=<folder> keeps data)
 run: build
@@ -48,6 +48,10 @@ CALLERS ?= 16
 SEED ?= $(shell date +%s)
 bench-hot: build
 	@java --enable-native-access=ALL-UNNAMED -Xmx2g -cp "$(RUNNER_CP)" dev.credits.local.bench.HotAccountSimulation $(SECONDS) $(CALLERS) $(SEED)
+
+## make bench-load [LOAD_ARGS="--seconds 20"]: sustained load on the local runner, books checked (infra/scripts/load.sh)
+bench-load:
+	@infra/scripts/load.sh $(LOAD_ARGS)
 
 ## make token ROLE=owner|metering|admin ACCOUNT=<id>: a bearer token the local runner accepts
 token:
