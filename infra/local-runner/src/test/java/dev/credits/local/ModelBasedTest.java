@@ -449,7 +449,9 @@ class ModelBasedTest {
         lastShrunk = shrunk;
         if (shrunk == null) {
             b.append("\n  shrinking: the account's ").append(candidate.size())
-                    .append(" operations replayed one at a time do not fail: the failure needs the concurrency of the step above");
+                    .append(" operations replayed one at a time do not fail: the failure needs the concurrency of the step above")
+                    .append("\n  the account's operations, in the order their steps ran:");
+            for (Op op : candidate) b.append("\n    ").append(op.describe());
         } else {
             b.append("\n  shrunk (replayed serially, ").append(s.runs).append(" replays").append(s.timedOut ? ", budget reached" : "")
                     .append("): ").append(candidate.size()).append(" -> ").append(shrunk.size()).append(" operations, failing with: ").append(s.lastReason);
