@@ -196,6 +196,9 @@ class AlertsTest {
         grant(h, "0.5");               // 0.60: back up
         assertEquals(201, spend45(h)); // 0.15: down again
         assertEquals(201, post("/v1/accounts/" + h + "/usage", metering(), unitsEvent(UUID.randomUUID().toString(), 10)).status()); // still below
+        // LocalStack publishes stream records a moment after the write (DynamoDB Local before it returns)
+        if (StackBackend.localstack()) Thread.sleep(1000);
+        for (int pass = 0; pass < 50 && perInvocation.isEmpty(); pass++) if (poller.pollOnce() == 0) Thread.sleep(100);
         while (poller.pollOnce() > 0) { /* until the stream is read */ }
         assertEquals(1, perInvocation.size(), "the account's records reached the function in one batch: " + perInvocation);
         List<Map<String, Object>> got = received(inbox);
