@@ -30,9 +30,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Fed by the accounts table's stream (new and old images; the template's filter passes only records in which an
- * alert state can move): sends each soft-limit crossing and each "usage stopped" episode to SNS exactly once, and
- * re-arms when the condition is over. The usage hot path never waits on SNS.
+ * Fed by the accounts table's stream (new and old images; the template's filter passes only records that can be a
+ * soft-limit crossing or a pending "usage stopped" alert): sends each downward crossing of the soft limit and each
+ * "usage stopped" episode to SNS once. The usage hot path never waits on SNS.
  */
 public final class AlertHandler implements RequestHandler<DynamodbEvent, StreamsEventResponse> {
     /** Marks the local runner's "no SNS endpoint" mode. */
@@ -101,14 +101,14 @@ public final class AlertHandler implements RequestHandler<DynamodbEvent, Streams
                 if (r.getDynamodb() == null || r.getDynamodb().getNewImage() == null) continue;
                 Map<String, AttributeValue> image = StreamImages.toSdk(r.getDynamodb().getNewImage());
                 if (!image.containsKey("balance")) continue;
+                // the item before this write (none on an INSERT): a soft-limit crossing is a change, not a state
+                Map<String, AttributeValue> old = r.getDynamodb().getOldImage() == null ? null : StreamImages.toSdk(r.getDynamodb().getOldImage());
+                Alerts.Image before = old == null || !old.containsKey("balance") ? null : AlertStore.image(old);
                 // when the balance moved: the item's own updatedAt (the stream's approximate time is minute-rounded)
                 Instant at = image.containsKey("updatedAt") ? Instant.parse(image.get("updatedAt").s()) : clock.instant();
                 Alerts.Image img = AlertStore.image(image);
-                for (Alerts.Decision d : Alerts.decide(img)) {
-                    switch (d) {
-                        case Alerts.Decision.Send send -> { if (send(send, img, at, requestId)) sent++; }
-                        case Alerts.Decision.Rearm rearm -> store.rearm(rearm.account(), rearm.kind(), rearm.episode());
-                    }
+                for (Alerts.Alert alert : Alerts.decide(before, img)) {
+                    if (send(alert, img, at, requestId)) sent++;
                 }
             } catch (RuntimeException e) {
                 Log.error("alert_failed", requestId, "sequenceNumber", r.getDynamodb() == null ? null : r.getDynamodb().getSequenceNumber(),
@@ -124,25 +124,25 @@ public final class AlertHandler implements RequestHandler<DynamodbEvent, Streams
         return new StreamsEventResponse(failures);
     }
 
-    private boolean send(Alerts.Decision.Send d, Alerts.Image img, Instant at, String requestId) {
-        switch (store.claim(d.account(), d.kind(), d.episode())) {
+    private boolean send(Alerts.Alert alert, Alerts.Image img, Instant at, String requestId) {
+        switch (store.claim(alert)) {
             case ALREADY_SENT -> {
-                store.markSent(d.account(), d.kind(), d.episode());
+                store.markSent(alert);
                 return false;
             }
-            case IN_PROGRESS_ELSEWHERE -> throw new IllegalStateException("alert " + d.kind().wire() + "#" + d.episode()
-                    + " of " + d.account() + " is being sent by another invocation; retry later");
+            case IN_PROGRESS_ELSEWHERE -> throw new IllegalStateException("alert " + alert.kind().wire() + "#" + alert.occurrence()
+                    + " of " + alert.account() + " is being sent by another invocation; retry later");
             case CLAIMED -> { /* ours to send */ }
         }
         String messageId;
         try {
-            messageId = publisher.publish(AlertMessage.of(d, img.hardLimit(), at), requestId);
+            messageId = publisher.publish(AlertMessage.of(alert, img.hardLimit(), at), requestId);
         } catch (RuntimeException e) {
-            store.release(d.account(), d.kind(), d.episode());
+            store.release(alert);
             throw e;
         }
-        store.complete(d.account(), d.kind(), d.episode(), messageId);
-        store.markSent(d.account(), d.kind(), d.episode());
+        store.complete(alert, messageId);
+        store.markSent(alert);
         return true;
     }
 }

@@ -9,7 +9,7 @@ import java.util.Map;
 /** One alert email: a human subject and body, and the message attributes subscription filters select on. */
 public record AlertMessage(String accountId, Alerts.Kind kind, String subject, String body, Map<String, String> attributes) {
 
-    public static AlertMessage of(Alerts.Decision.Send d, long hardLimit, Instant at) {
+    public static AlertMessage of(Alerts.Alert d, long hardLimit, Instant at) {
         String account = d.account().value();
         String subject;
         String body;

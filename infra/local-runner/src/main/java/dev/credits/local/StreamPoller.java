@@ -164,15 +164,19 @@ public final class StreamPoller {
         return out;
     }
 
-    /** A small EventBridge-style matcher: lists are the allowed values, objects nest. Enough for the template's filters. */
+    /**
+     * A small EventBridge-style matcher: lists are the allowed values, objects nest. Enough for the template's filters.
+     * A missing node matches only {"exists": false} below it, as a missing leaf does.
+     */
     @SuppressWarnings("unchecked")
     static boolean matches(Map<String, Object> pattern, Map<String, Object> doc) {
         for (Map.Entry<String, Object> e : pattern.entrySet()) {
-            Object actual = doc.get(e.getKey());
+            Object actual = doc == null ? null : doc.get(e.getKey());
             if (e.getValue() instanceof Map<?, ?> sub) {
-                if (!(actual instanceof Map<?, ?> a) || !matches((Map<String, Object>) sub, (Map<String, Object>) a)) return false;
+                if (actual != null && !(actual instanceof Map<?, ?>)) return false;
+                if (!matches((Map<String, Object>) sub, (Map<String, Object>) actual)) return false;
             } else if (e.getValue() instanceof List<?> allowed) {
-                if (actual == null || allowed.stream().noneMatch(a -> allows(a, actual))) return false;
+                if (allowed.stream().noneMatch(a -> allows(a, actual))) return false;
             } else {
                 return false;
             }
@@ -180,8 +184,12 @@ public final class StreamPoller {
         return true;
     }
 
-    /** One allowed value: an exact value, or {"prefix": "..."}. */
+    /** One allowed value: an exact value, {"prefix": "..."}, or {"exists": true|false} (leaves only, as Lambda's). */
     private static boolean allows(Object allowed, Object actual) {
+        if (allowed instanceof Map<?, ?> m && m.get("exists") instanceof Boolean want) {
+            return want == (actual != null && !(actual instanceof Map<?, ?>));
+        }
+        if (actual == null) return false;
         if (allowed instanceof Map<?, ?> m && m.get("prefix") instanceof String p) {
             return actual instanceof String s && s.startsWith(p);
         }

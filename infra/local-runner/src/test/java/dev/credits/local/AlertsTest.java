@@ -125,11 +125,7 @@ class AlertsTest {
         assertEquals(0, received(inboxA).size(), "still below: no second alert");
 
         // the same stream, delivered again from its start into a fresh handler: nothing new is sent
-        AlertHandler again = new AlertHandler(runner().dynamo(), storeConfig(), new AlertPublisher.Sns(sns, topicArn), Clock.systemUTC());
-        StreamPoller replay = new StreamPoller("AccountsTable", runner().dynamo(), runner().streams(), again, List.of());
-        int read = 0;
-        for (int n; (n = replay.pollOnce()) > 0; ) read += n;
-        assertTrue(read > 5, "the replay read the stream");
+        redeliverTheWholeStream();
         assertEquals(0, received(inboxA).size(), "no email twice for one crossing");
 
         grant(a, "1"); // 1.0999: back above, re-armed
@@ -159,7 +155,62 @@ class AlertsTest {
         grant(f, "0.5");
         assertEquals(201, spend45(f));
         drain();
-        assertEquals(1, received(inbox).size(), "the second crossing is not lost");
+        assertEquals(1, received(inbox).size(), "the second crossing is not lost, and alerts once");
+    }
+
+    /** The whole stream from its start, into a fresh alert handler, unfiltered (a replay, or Lambda redelivering). */
+    private static void redeliverTheWholeStream() {
+        AlertHandler again = new AlertHandler(runner().dynamo(), storeConfig(), new AlertPublisher.Sns(sns, topicArn), Clock.systemUTC());
+        StreamPoller replay = new StreamPoller("AccountsTable", runner().dynamo(), runner().streams(), again, List.of());
+        int read = 0;
+        for (int n; (n = replay.pollOnce()) > 0; ) read += n;
+        assertTrue(read > 5, "the replay read the stream");
+    }
+
+    /**
+     * Down, back up and down again, all handed to the alert function in ONE batch (no stream processing in between):
+     * two crossings, two emails. A state kept on the item cannot tell these apart (each record's image is a snapshot
+     * taken before the function wrote anything); the old and new images of each write can.
+     */
+    @Test
+    void downUpDownInOneStreamBatchIsTwoAlertsAndARedeliverySendsNothingMore() throws Exception {
+        String h = create("twice", "0.5");
+        String inbox = inbox(h);
+        grant(h, "1");
+        drain();
+        // the alert function's event source as the template defines it, positioned at the stream's end now, so the
+        // account's next records reach the handler together; it records how many of them each invocation carried
+        Template.StreamSource source = Template.read(Template.locate()).functions().stream()
+                .filter(f -> f.logicalId().equals("AlertFunction")).findFirst().orElseThrow().streams().get(0);
+        AlertHandler handler = new AlertHandler(runner().dynamo(), storeConfig(), new AlertPublisher.Sns(sns, topicArn), Clock.systemUTC());
+        List<Long> perInvocation = new ArrayList<>();
+        StreamPoller poller = new StreamPoller(source.tableLogicalId(), runner().dynamo(), runner().streams(), (event, ctx) -> {
+            long mine = event.getRecords().stream()
+                    .filter(r -> h.equals(r.getDynamodb().getKeys().get("accountId").getS())).count();
+            if (mine > 0) perInvocation.add(mine);
+            return handler.handleRequest(event, ctx);
+        }, source.filterPatterns()).fromLatest();
+
+        assertEquals(201, spend45(h)); // 0.55, above
+        assertEquals(201, spend45(h)); // 0.10: down
+        grant(h, "0.5");               // 0.60: back up
+        assertEquals(201, spend45(h)); // 0.15: down again
+        assertEquals(201, post("/v1/accounts/" + h + "/usage", metering(), unitsEvent(UUID.randomUUID().toString(), 10)).status()); // still below
+        // LocalStack publishes stream records a moment after the write (DynamoDB Local before it returns)
+        if (StackBackend.localstack()) Thread.sleep(1000);
+        for (int pass = 0; pass < 50 && perInvocation.isEmpty(); pass++) if (poller.pollOnce() == 0) Thread.sleep(100);
+        while (poller.pollOnce() > 0) { /* until the stream is read */ }
+        assertEquals(1, perInvocation.size(), "the account's records reached the function in one batch: " + perInvocation);
+        List<Map<String, Object>> got = received(inbox);
+        assertEquals(2, got.size(), "one email per downward crossing: " + got);
+        for (Map<String, Object> m : got) assertEquals("soft_limit", attribute(m, "alertType"));
+        assertTrue(((String) got.get(0).get("Message")).contains("Balance:     0.1 credits"), (String) got.get(0).get("Message"));
+        assertTrue(((String) got.get(1).get("Message")).contains("Balance:     0.15 credits"), (String) got.get(1).get("Message"));
+
+        // the same records again: through the runner's own event source, then the whole stream from its start
+        drain();
+        redeliverTheWholeStream();
+        assertEquals(0, received(inbox).size(), "a redelivery sends nothing more");
     }
 
     @Test

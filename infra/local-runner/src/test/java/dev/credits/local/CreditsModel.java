@@ -14,7 +14,9 @@ import java.util.TreeMap;
 
 /**
  * A simple in-memory model of one account: balance, limits, status, the idempotency records (events, grants,
- * sessions, per-payment refund and dispute facts), and the two alert state machines as the README describes them.
+ * sessions, per-payment refund and dispute facts), and the alerts as the README describes them: one soft-limit alert
+ * per write that takes the balance from at or above the soft limit to below it (however many such crossings happen
+ * before the alert function reads the stream), and the "usage stopped" state machine.
  *
  * <p>Concurrent steps: the service may serialize a step's operations in any order, and some operations are two
  * atomic effects (a refused charge, then the write that records the first refusal of a stop episode; a payment or
@@ -59,8 +61,6 @@ final class CreditsModel {
         final Map<String, Pay> pays = new HashMap<>();
 
         Account(String name, long soft) { this.name = name; this.soft = soft; }
-
-        boolean below() { return balance - soft < 0; }
     }
 
     /** What the service answered one operation. {@code unsure}: an earlier attempt was a 503 (its effect unknown). */
@@ -68,7 +68,7 @@ final class CreditsModel {
 
     /** What the service shows after a step, for one account. */
     record Observed(boolean closed, long balance, long held, long hard, Long soft, List<String> newEntries,
-                    Stop stopAtRest, String softAtRest, Integer softAlerts, Integer stopAlerts) {}
+                    Stop stopAtRest, Integer softAlerts, Integer stopAlerts) {}
 
     /** One interleaving in progress: the account's scalars, the step's additions, and what it produced. */
     private static final class Sim {
@@ -80,7 +80,8 @@ final class CreditsModel {
         Set<String> sessions = new HashSet<>();
         Map<String, Pay> pays = new HashMap<>();
         List<String> entries = new ArrayList<>();
-        boolean anyBelow, anyAbove;
+        long headroom;      // balance - soft limit at the last write of the account item
+        int softAlerts;     // downward crossings of the soft limit in this step
         int stopAlerts;
         // per operation: what its first effect decided for its second (a refusal that saw the stop armed; a credit)
         boolean[] flag;
@@ -92,7 +93,7 @@ final class CreditsModel {
             s.pays = new HashMap<>();
             pays.forEach((k, v) -> s.pays.put(k, v.copy()));
             s.entries = new ArrayList<>(entries);
-            s.anyBelow = anyBelow; s.anyAbove = anyAbove; s.stopAlerts = stopAlerts;
+            s.headroom = headroom; s.softAlerts = softAlerts; s.stopAlerts = stopAlerts;
             s.flag = flag.clone();
             return s;
         }
@@ -104,7 +105,7 @@ final class CreditsModel {
             pays.forEach((k, v) -> p.put(k, v.key()));
             return closed + "|" + balance + "|" + hard + "|" + soft + "|" + stop + "|" + new TreeMap<>(events).keySet() + "|"
                     + new TreeMap<>(grants).keySet() + "|" + new java.util.TreeSet<>(sessions) + "|" + p + "|" + sorted
-                    + "|" + anyBelow + anyAbove + stopAlerts + "|" + java.util.Arrays.toString(flag);
+                    + "|" + headroom + "," + softAlerts + "," + stopAlerts + "|" + java.util.Arrays.toString(flag);
         }
     }
 
@@ -136,10 +137,15 @@ final class CreditsModel {
         return p;
     }
 
-    /** The account item was written: the alert function will see this image (closed images are told nothing). */
+    /**
+     * The account item was written: the alert function will see this record's old and new images. From at or above
+     * the soft limit to below it is a crossing, one alert each (closed images are told nothing).
+     */
     private static void image(Sim s) {
         if (s.closed) return;
-        if (s.balance - s.soft < 0) s.anyBelow = true; else s.anyAbove = true;
+        long now = s.balance - s.soft;
+        if (s.headroom >= 0 && now < 0) s.softAlerts++;
+        s.headroom = now;
     }
 
     private static int effects(Op op) {
@@ -274,6 +280,7 @@ final class CreditsModel {
     String explain(List<Op> ops, List<Answer> answers, Observed seen, boolean checkAlerts) {
         Sim root = new Sim();
         root.closed = a.closed; root.balance = a.balance; root.hard = a.hard; root.soft = a.soft; root.stop = a.stop;
+        root.headroom = a.balance - a.soft;
         root.flag = new boolean[ops.size()];
         int[] progress = new int[ops.size()];
         Set<String> visited = new HashSet<>();
@@ -332,28 +339,12 @@ final class CreditsModel {
         if (!mine.equals(theirs)) return "new ledger entries: model " + mine + ", service " + theirs;
         Stop atRest = s.stop == Stop.PENDING ? Stop.SENT : s.stop;
         if (atRest != o.stopAtRest()) return "stop alert state at rest: model " + atRest + ", service " + o.stopAtRest();
-        long h = s.balance - s.soft;
-        if (!s.closed) {
-            String softAtRest = h < 0 ? "sent" : "armed";
-            if (!softAtRest.equals(o.softAtRest())) return "soft alert state at rest: model " + softAtRest + ", service " + o.softAtRest();
-        }
         if (checkAlerts) {
-            int soft = softAlerts(s);
+            int soft = s.softAlerts; // zero on a closed account: its images are told nothing
             if (o.softAlerts() != soft) return "soft-limit alerts this step: model " + soft + ", SNS " + o.softAlerts();
             if (o.stopAlerts() != s.stopAlerts) return "usage-stopped alerts this step: model " + s.stopAlerts + ", SNS " + o.stopAlerts();
         }
         return null;
-    }
-
-    /**
-     * Soft-limit alerts of one step, read by one pass of the stream after it. Starting armed (above the limit): one
-     * if any image of the step was below. Starting alerted (below): one if the balance was back at or above it at
-     * some image (re-armed) and is below again at the end. A closed account is told nothing.
-     */
-    private int softAlerts(Sim s) {
-        if (a.closed) return 0;
-        if (!a.below()) return s.anyBelow ? 1 : 0;
-        return s.anyAbove && !s.closed && s.balance - s.soft < 0 ? 1 : 0;
     }
 
     private void commit(Sim s) {

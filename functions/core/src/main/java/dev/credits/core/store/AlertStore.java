@@ -6,7 +6,6 @@ import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
-import software.amazon.awssdk.services.dynamodb.model.ReturnValue;
 import software.amazon.awssdk.services.dynamodb.model.ReturnValuesOnConditionCheckFailure;
 
 import java.time.Clock;
@@ -19,9 +18,10 @@ import static dev.credits.core.store.Items.s;
 
 /**
  * DynamoDB side of the alerts: the idempotency record of each alert (in the ledger table, {@code pk =
- * <account>#alerts}, {@code sk = <kind>#<episode>}, expiring after a week by TTL, long after the stream's 24 hours),
- * and the state machines on the account item. Shaped like Powertools' idempotency store: one conditional put that
- * claims the key (or returns the old record), IN_PROGRESS with a lock expiry, then COMPLETED.
+ * <account>#alerts}, {@code sk = soft_limit#r<rev>} or {@code hard_limit#<episode>}, expiring after a week by TTL,
+ * long after the stream's 24 hours), and the "usage stopped" state on the account item. Shaped like Powertools'
+ * idempotency store: one conditional put that claims the key (or returns the old record), IN_PROGRESS with a lock
+ * expiry, then COMPLETED.
  */
 public final class AlertStore {
     private static final Duration LOCK = Duration.ofSeconds(60);
@@ -41,14 +41,17 @@ public final class AlertStore {
 
     public enum Claim { CLAIMED, ALREADY_SENT, IN_PROGRESS_ELSEWHERE }
 
-    private static Map<String, AttributeValue> key(AccountId a, Alerts.Kind kind, long episode) {
-        return Map.of("pk", s(a.value() + "#alerts"), "sk", s(kind.wire() + "#" + episode));
+    private static Map<String, AttributeValue> key(Alerts.Alert alert) {
+        // soft-limit alerts are keyed by the crossing write's revision; the "r" keeps them apart from the
+        // episode-numbered soft-limit records of the earlier design, which may still be within their week
+        String occurrence = (alert.kind() == Alerts.Kind.SOFT_LIMIT ? "r" : "") + alert.occurrence();
+        return Map.of("pk", s(alert.account().value() + "#alerts"), "sk", s(alert.kind().wire() + "#" + occurrence));
     }
 
-    /** Claims the right to send the alert of this episode. */
-    public Claim claim(AccountId a, Alerts.Kind kind, long episode) {
+    /** Claims the right to send this alert. */
+    public Claim claim(Alerts.Alert alert) {
         long now = clock.instant().getEpochSecond();
-        Map<String, AttributeValue> item = new HashMap<>(key(a, kind, episode));
+        Map<String, AttributeValue> item = new HashMap<>(key(alert));
         item.put("kind", s("alert"));
         item.put("status", s("IN_PROGRESS"));
         item.put("lockedUntil", n(now + LOCK.toSeconds()));
@@ -68,9 +71,9 @@ public final class AlertStore {
         }
     }
 
-    public void complete(AccountId a, Alerts.Kind kind, long episode, String messageId) {
+    public void complete(Alerts.Alert alert, String messageId) {
         try {
-            dynamo.updateItem(b -> b.tableName(ledger).key(key(a, kind, episode))
+            dynamo.updateItem(b -> b.tableName(ledger).key(key(alert))
                     .updateExpression("SET #s = :done, messageId = :mid, sentAt = :at REMOVE lockedUntil")
                     .expressionAttributeNames(Map.of("#s", "status"))
                     .expressionAttributeValues(Map.of(":done", s("COMPLETED"), ":mid", s(messageId == null ? "-" : messageId),
@@ -81,9 +84,9 @@ public final class AlertStore {
     }
 
     /** Lets the claim go after a failed publish, so a retry can claim it at once. */
-    public void release(AccountId a, Alerts.Kind kind, long episode) {
+    public void release(Alerts.Alert alert) {
         try {
-            dynamo.deleteItem(b -> b.tableName(ledger).key(key(a, kind, episode))
+            dynamo.deleteItem(b -> b.tableName(ledger).key(key(alert))
                     .conditionExpression("#s = :inprog")
                     .expressionAttributeNames(Map.of("#s", "status"))
                     .expressionAttributeValues(Map.of(":inprog", s("IN_PROGRESS"))));
@@ -92,59 +95,34 @@ public final class AlertStore {
         }
     }
 
-    /** Marks this episode's alert as sent on the account; if the condition is already over, arms the next one. */
-    public void markSent(AccountId a, Alerts.Kind kind, long episode) {
-        boolean soft = kind == Alerts.Kind.SOFT_LIMIT;
-        String state = soft ? "softAlert" : "stopAlert";
-        String ep = soft ? "softEpisode" : "stopEpisode";
-        String from = soft ? Alerts.State.ARMED.wire() : Alerts.State.PENDING.wire();
+    /**
+     * Marks a stop episode's alert as sent on the account (PENDING -> SENT, for that episode only). The soft limit
+     * keeps no state on the item: its alerts are decided from each write's old and new images.
+     */
+    public void markSent(Alerts.Alert alert) {
+        if (alert.kind() != Alerts.Kind.HARD_LIMIT) return;
         try {
-            var r = dynamo.updateItem(b -> b.tableName(accounts).key(Items.accountKey(a))
-                    .updateExpression("SET " + state + " = :sent")
-                    .conditionExpression(state + " = :from AND " + ep + " = :ep")
-                    .expressionAttributeValues(Map.of(":sent", s(Alerts.State.SENT.wire()), ":from", s(from), ":ep", n(episode)))
-                    .returnValues(ReturnValue.ALL_NEW));
-            Map<String, AttributeValue> now = r.attributes();
-            // the balance may already be back above the soft limit: then this episode is over
-            if (soft && now.containsKey("softHeadroom") && Items.longOf(now, "softHeadroom") >= 0) rearm(a, kind, episode);
+            dynamo.updateItem(b -> b.tableName(accounts).key(Items.accountKey(alert.account()))
+                    .updateExpression("SET stopAlert = :sent")
+                    .conditionExpression("stopAlert = :pending AND stopEpisode = :ep")
+                    .expressionAttributeValues(Map.of(":sent", s(Alerts.State.SENT.wire()),
+                            ":pending", s(Alerts.State.PENDING.wire()), ":ep", n(alert.occurrence()))));
         } catch (ConditionalCheckFailedException e) {
-            // already marked by an earlier delivery, or the limit was cleared meanwhile
+            // already marked by an earlier delivery, or the episode was ended (credit added) meanwhile
         } catch (SdkException e) {
             throw new StoreUnavailableException("alert state update failed", e);
         }
     }
 
-    /**
-     * Arms the episode after {@code episode}, if the account is still in SENT for it. The stream record that asked for
-     * this showed the balance back at or above the soft limit, so a crossing back up did happen; if the balance has
-     * fallen again since, the re-armed item itself (armed, below) makes the next record send that crossing's alert.
-     */
-    public void rearm(AccountId a, Alerts.Kind kind, long episode) {
-        if (kind != Alerts.Kind.SOFT_LIMIT) return; // stop episodes are re-armed by the writes that add credit
-        try {
-            dynamo.updateItem(b -> b.tableName(accounts).key(Items.accountKey(a))
-                    .updateExpression("SET softAlert = :armed, softEpisode = softEpisode + :one")
-                    .conditionExpression("softAlert = :sent AND softEpisode = :ep")
-                    .expressionAttributeValues(Map.of(":armed", s(Alerts.State.ARMED.wire()), ":sent",
-                            s(Alerts.State.SENT.wire()), ":one", n(1), ":ep", n(episode))));
-        } catch (ConditionalCheckFailedException e) {
-            // already re-armed by an earlier delivery of this record
-        } catch (SdkException e) {
-            throw new StoreUnavailableException("alert re-arm failed", e);
-        }
-    }
-
-    /** The account image a stream record carries, as the alert rules see it. */
+    /** An account image a stream record carries, as the alert rules see it. */
     public static Alerts.Image image(Map<String, AttributeValue> m) {
         return new Alerts.Image(
                 new AccountId(m.get("accountId").s()),
                 Items.longOf(m, "balance"),
-                Items.longOf(m, "spendable"),
                 Items.longOf(m, "hardLimit"),
                 m.containsKey("softLimit") ? Items.longOf(m, "softLimit") : null,
                 m.containsKey("softHeadroom") ? Items.longOf(m, "softHeadroom") : 0,
-                Alerts.State.fromWire(Items.str(m, "softAlert")),
-                m.containsKey("softEpisode") ? Items.longOf(m, "softEpisode") : 0,
+                Items.longOf(m, "rev"),
                 Alerts.State.fromWire(Items.str(m, "stopAlert")),
                 m.containsKey("stopEpisode") ? Items.longOf(m, "stopEpisode") : 0,
                 "CLOSED".equals(Items.str(m, "status")));

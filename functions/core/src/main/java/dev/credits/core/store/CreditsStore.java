@@ -373,19 +373,13 @@ public final class CreditsStore {
             StringBuilder set = new StringBuilder("SET hardLimit = :hard, spendable = spendable + :shift, updatedAt = :now, rev = rev + :one");
             List<String> remove = new ArrayList<>();
             if (soft != null) {
-                // the headroom is computed by DynamoDB from the committed balance, so no charge can slip between
+                // the headroom is computed by DynamoDB from the committed balance, so no charge can slip between; a
+                // soft limit set or raised from at or below the balance to above it is a crossing (see Alerts)
                 set.append(", softLimit = :soft, softHeadroom = balance - :soft");
                 v.put(":soft", n(soft));
-                if (current.softLimit() == null) {
-                    // a new soft limit starts a new episode, armed: set above the balance, it alerts once
-                    set.append(", softAlert = :armed, softEpisode = if_not_exists(softEpisode, :zero) + :one");
-                    v.put(":armed", s(Alerts.State.ARMED.wire()));
-                    v.put(":zero", n(0));
-                }
             } else {
                 remove.add("softLimit");
                 remove.add("softHeadroom");
-                remove.add("softAlert");
             }
             if (email != null) { set.append(", alertEmail = :email"); v.put(":email", s(email)); } else remove.add("alertEmail");
             if (hard < current.hardLimit()) {

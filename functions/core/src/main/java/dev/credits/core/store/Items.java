@@ -37,10 +37,9 @@ public final class Items {
         if (a.softLimit() != null) {
             m.put("softLimit", n(a.softLimit()));
             long headroom = a.balance() - a.softLimit();
+            // created below its soft limit: nothing crossed yet (an INSERT has no old image), so no alert until a
+            // write takes it from at or above to below
             m.put("softHeadroom", n(headroom));
-            // created below its soft limit: nothing crossed yet, so no alert until it has been above it once
-            m.put("softAlert", s((headroom < 0 ? dev.credits.core.domain.Alerts.State.SENT : dev.credits.core.domain.Alerts.State.ARMED).wire()));
-            m.put("softEpisode", n(1));
         }
         if (a.alertEmail() != null) m.put("alertEmail", s(a.alertEmail()));
         if (a.plan() != null) m.put("plan", s(a.plan()));
