@@ -141,6 +141,37 @@ class IdempotencyTest {
         assertEquals(201, post("/v1/accounts/" + b + "/usage", metering(), unitsEvent("shared-id", 20)).status());
     }
 
+    /**
+     * A function is stopped at its timeout with no answer of ours; so a DynamoDB call that could outlive the invocation
+     * (up to Clients.API_CALL_TIMEOUT, 8 s) is not started: the caller gets a 503 with Retry-After, nothing is charged,
+     * and the same request with time to spare is charged once.
+     */
+    @Test
+    void aCallThatCouldOutliveTheInvocationIsNotStarted() {
+        String id = fundedAccount("deadline", "1");
+        var functionClient = dev.credits.core.store.Clients.dynamo(storeConfig()); // the functions' own client, with its guard
+        UsageHandler h = new UsageHandler(functionClient, storeConfig(), PriceBookLoader.fromClasspath(), Clock.systemUTC());
+        APIGatewayV2HTTPResponse late = h.handleRequest(usageEvent(id, "evt-late"), context(5_000));
+        assertEquals(503, late.getStatusCode(), late.getBody());
+        assertNotNull(late.getHeaders().get("retry-after"), "retryable: " + late.getHeaders());
+        assertEquals(0, BigDecimal.ONE.compareTo(balance(id)), "nothing charged");
+        APIGatewayV2HTTPResponse inTime = h.handleRequest(usageEvent(id, "evt-late"), context(10_000));
+        assertEquals(201, inTime.getStatusCode(), inTime.getBody());
+        assertEquals(0, new BigDecimal("0.99961").compareTo(balance(id)), "charged once");
+    }
+
+    /** A Lambda context with this much time left (what the shell reads), and a request id. */
+    private static com.amazonaws.services.lambda.runtime.Context context(int remainingMillis) {
+        return (com.amazonaws.services.lambda.runtime.Context) java.lang.reflect.Proxy.newProxyInstance(
+                IdempotencyTest.class.getClassLoader(), new Class<?>[]{com.amazonaws.services.lambda.runtime.Context.class},
+                (proxy, m, args) -> switch (m.getName()) {
+                    case "getRemainingTimeInMillis" -> remainingMillis;
+                    case "getMemoryLimitInMB" -> 1024;
+                    case "getAwsRequestId" -> "deadline-test";
+                    default -> null;
+                });
+    }
+
     @Test
     void withPreferReturnMinimalAFirstChargeIsExactlyOneRequest() throws Exception {
         String id = fundedAccount("minimal", "1");

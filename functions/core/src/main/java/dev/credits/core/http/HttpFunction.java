@@ -24,6 +24,9 @@ public abstract class HttpFunction implements RequestHandler<APIGatewayV2HTTPEve
                 ? context.getAwsRequestId() : request.requestId();
         APIGatewayV2HTTPResponse response;
         String code = null;
+        if (context != null && context.getRemainingTimeInMillis() > 0) {
+            dev.credits.core.store.Deadline.start(context.getRemainingTimeInMillis());
+        }
         try {
             if (headerBytes(event) > MAX_HEADER_BYTES) {
                 throw new ApiException(431, "headers_too_large", "The request's headers exceed " + MAX_HEADER_BYTES + " bytes.");
@@ -40,6 +43,8 @@ public abstract class HttpFunction implements RequestHandler<APIGatewayV2HTTPEve
             code = "internal";
             Log.error("unhandled", requestId, "route", request.routeKey(), "cause", rootCause(e));
             response = Response.error(new ApiException(500, "internal", "Something went wrong on our side; it has been logged."));
+        } finally {
+            dev.credits.core.store.Deadline.clear();
         }
         Log.info("request", requestId, "route", request.routeKey(), "status", response.getStatusCode(),
                 "code", code, "account", safeAccount(request), "durationMs", (System.nanoTime() - start) / 1_000_000);

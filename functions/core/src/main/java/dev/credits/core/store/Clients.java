@@ -14,7 +14,22 @@ import java.time.Duration;
 
 /** Builds SDK clients the way a Lambda function should: explicit HTTP client, region and credentials, no discovery. */
 public final class Clients {
+    /** The longest one DynamoDB call may take, its SDK retries included. */
+    public static final Duration API_CALL_TIMEOUT = Duration.ofSeconds(8);
+
     private Clients() {}
+
+    /** Refuses a call that could outlive the invocation ({@link Deadline}), before anything is sent. */
+    static final class DeadlineGuard implements software.amazon.awssdk.core.interceptor.ExecutionInterceptor {
+        @Override
+        public void beforeExecution(software.amazon.awssdk.core.interceptor.Context.BeforeExecution context,
+                                    software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
+            if (!Deadline.allows(API_CALL_TIMEOUT.toMillis())) {
+                throw software.amazon.awssdk.core.exception.SdkClientException.create(
+                        "not started: the invocation has less time left than a DynamoDB call may take");
+            }
+        }
+    }
 
     public static DynamoDbClient dynamo(StoreConfig config) {
         DynamoDbClientBuilder b = DynamoDbClient.builder()
@@ -25,7 +40,8 @@ public final class Clients {
                 .region(Region.of(config.region()))
                 .overrideConfiguration(ClientOverrideConfiguration.builder()
                         .apiCallAttemptTimeout(Duration.ofSeconds(3))
-                        .apiCallTimeout(Duration.ofSeconds(8))
+                        .apiCallTimeout(API_CALL_TIMEOUT)
+                        .addExecutionInterceptor(new DeadlineGuard())
                         .build());
         if (config.endpoint() != null) {
             b.endpointOverride(URI.create(config.endpoint()))
