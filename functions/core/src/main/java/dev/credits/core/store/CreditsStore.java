@@ -465,11 +465,26 @@ public final class CreditsStore {
         String hi = toExclusive == null ? "9" : Keys.time(toExclusive);
         if (before != null && before.compareTo(hi) < 0) hi = before;
         if (lo.compareTo(hi) > 0) return new Outcomes.HistoryPage(List.of(), null); // nothing can lie in an empty range
-        List<Map<String, AttributeValue>> merged = new ArrayList<>();
+        // a lazy merge of the shards, newest first: each shard is read in small chunks, and read further only when its
+        // next item could still belong on the page (about limit + 16 x chunk items read, not 16 x (limit + 1))
+        int chunk = Math.max(2, limit / Keys.SHARDS + 2);
+        List<ShardCursor> shards = new ArrayList<>(Keys.SHARDS);
         for (int shard = 0; shard < Keys.SHARDS; shard++) {
-            merged.addAll(queryShard(Keys.shardPk(id, shard), lo, hi, before, types, limit + 1));
+            ShardCursor c = new ShardCursor(Keys.shardPk(id, shard));
+            c.fill(lo, hi, before, types, chunk);
+            shards.add(c);
         }
-        merged.sort(Comparator.comparing((Map<String, AttributeValue> m) -> m.get("ts").s()).reversed());
+        List<Map<String, AttributeValue>> merged = new ArrayList<>(limit + 1);
+        while (merged.size() <= limit) {
+            ShardCursor newest = null;
+            for (ShardCursor c : shards) {
+                if (c.buffer.isEmpty() && !c.exhausted) c.fill(lo, hi, before, types, chunk);
+                if (c.buffer.isEmpty()) continue;
+                if (newest == null || c.buffer.peekFirst().get("ts").s().compareTo(newest.buffer.peekFirst().get("ts").s()) > 0) newest = c;
+            }
+            if (newest == null) break;
+            merged.add(newest.buffer.pollFirst());
+        }
         boolean more = merged.size() > limit;
         List<LedgerEntry> page = new ArrayList<>(Math.min(limit, merged.size()));
         for (int i = 0; i < Math.min(limit, merged.size()); i++) page.add(Items.entry(merged.get(i)));
@@ -477,44 +492,51 @@ public final class CreditsStore {
         return new Outcomes.HistoryPage(page, next);
     }
 
-    private List<Map<String, AttributeValue>> queryShard(String pk, String lo, String hi, String before,
-                                                         Set<EntryType> types, int want) {
-        Map<String, AttributeValue> v = new HashMap<>();
-        v.put(":pk", s(pk));
-        v.put(":lo", s(lo));
-        v.put(":hi", s(hi));
-        Map<String, String> names = new HashMap<>();
-        names.put("#ts", "ts");
-        String filter = null;
-        if (types != null && !types.isEmpty()) {
-            List<String> ph = new ArrayList<>();
-            int i = 0;
-            for (EntryType t : types) { String k = ":t" + i++; ph.add(k); v.put(k, s(t.wire())); }
-            filter = "#type IN (" + String.join(", ", ph) + ")";
-            names.put("#type", "type");
-        }
-        List<Map<String, AttributeValue>> out = new ArrayList<>();
-        Map<String, AttributeValue> startKey = null;
-        try {
-            do {
-                QueryRequest.Builder q = QueryRequest.builder().tableName(ledger).indexName(Keys.HISTORY_INDEX)
-                        .keyConditionExpression("pk = :pk AND #ts BETWEEN :lo AND :hi")
-                        .expressionAttributeNames(names).expressionAttributeValues(v)
-                        .scanIndexForward(false).limit(want);
-                if (filter != null) q.filterExpression(filter);
-                if (startKey != null) q.exclusiveStartKey(startKey);
-                QueryResponse r = dynamo.query(q.build());
-                for (Map<String, AttributeValue> item : r.items()) {
-                    if (before != null && item.get("ts").s().equals(before)) continue; // the cursor is exclusive
-                    out.add(item);
-                    if (out.size() >= want) return out;
+    /** One shard of a History page: what was read and not yet merged, and where its Query goes on. */
+    private final class ShardCursor {
+        final String pk;
+        final java.util.ArrayDeque<Map<String, AttributeValue>> buffer = new java.util.ArrayDeque<>();
+        Map<String, AttributeValue> startKey;
+        boolean exhausted;
+
+        ShardCursor(String pk) { this.pk = pk; }
+
+        /** Reads the shard's next items, newest first, until some match or the shard ends. */
+        void fill(String lo, String hi, String before, Set<EntryType> types, int want) {
+            Map<String, AttributeValue> v = new HashMap<>();
+            v.put(":pk", s(pk));
+            v.put(":lo", s(lo));
+            v.put(":hi", s(hi));
+            Map<String, String> names = new HashMap<>();
+            names.put("#ts", "ts");
+            String filter = null;
+            if (types != null && !types.isEmpty()) {
+                List<String> ph = new ArrayList<>();
+                int i = 0;
+                for (EntryType t : types) { String k = ":t" + i++; ph.add(k); v.put(k, s(t.wire())); }
+                filter = "#type IN (" + String.join(", ", ph) + ")";
+                names.put("#type", "type");
+            }
+            try {
+                while (buffer.isEmpty() && !exhausted) {
+                    QueryRequest.Builder q = QueryRequest.builder().tableName(ledger).indexName(Keys.HISTORY_INDEX)
+                            .keyConditionExpression("pk = :pk AND #ts BETWEEN :lo AND :hi")
+                            .expressionAttributeNames(names).expressionAttributeValues(v)
+                            .scanIndexForward(false).limit(want);
+                    if (filter != null) q.filterExpression(filter);
+                    if (startKey != null) q.exclusiveStartKey(startKey);
+                    QueryResponse r = dynamo.query(q.build());
+                    for (Map<String, AttributeValue> item : r.items()) {
+                        if (before != null && item.get("ts").s().equals(before)) continue; // the cursor is exclusive
+                        buffer.addLast(item);
+                    }
+                    startKey = r.hasLastEvaluatedKey() && !r.lastEvaluatedKey().isEmpty() ? r.lastEvaluatedKey() : null;
+                    exhausted = startKey == null;
                 }
-                startKey = r.hasLastEvaluatedKey() && !r.lastEvaluatedKey().isEmpty() ? r.lastEvaluatedKey() : null;
-            } while (startKey != null);
-        } catch (SdkException e) {
-            throw unavailable(e);
+            } catch (SdkException e) {
+                throw unavailable(e);
+            }
         }
-        return out;
     }
 
     // ---------------------------------------------------------------- daily totals
