@@ -2,16 +2,9 @@ package dev.credits.accounts;
 
 import dev.credits.core.log.Log;
 import dev.credits.core.store.StoreUnavailableException;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
 import software.amazon.awssdk.core.exception.SdkException;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.sns.SnsClient;
 
-import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
 
@@ -25,29 +18,17 @@ public sealed interface AlertSubscriptions {
 
     void unsubscribe(String subscriptionArn, String requestId);
 
+    dev.credits.core.store.Clients.Timeouts SUBSCRIBE_TIMEOUTS = new dev.credits.core.store.Clients.Timeouts(
+            Duration.ofSeconds(2), Duration.ofSeconds(3), Duration.ofSeconds(2), Duration.ofSeconds(5));
+
     static AlertSubscriptions fromEnv(Map<String, String> env) {
         String topic = env.get("ALERTS_TOPIC_ARN");
         if (topic == null || topic.isBlank()) throw new IllegalStateException("ALERTS_TOPIC_ARN is not set");
         if (topic.startsWith("local-log:")) return new LogOnly();
-        // explicit timeouts, as for DynamoDB: the HTTP client's default (30 s an attempt, four attempts) ran past the
-        // function's 10 s Timeout when SNS did not answer, so the owner got API Gateway's error instead of a 503
-        var b = SnsClient.builder()
-                .httpClient(UrlConnectionHttpClient.builder()
-                        .connectionTimeout(Duration.ofSeconds(2))
-                        .socketTimeout(Duration.ofSeconds(3))
-                        .build())
-                .overrideConfiguration(ClientOverrideConfiguration.builder()
-                        .apiCallAttemptTimeout(Duration.ofSeconds(2))
-                        .apiCallTimeout(Duration.ofSeconds(5))
-                        .build())
-                .region(Region.of(env.getOrDefault("AWS_REGION", "us-east-1")));
-        String endpoint = env.get("SNS_ENDPOINT");
-        if (endpoint != null && !endpoint.isBlank()) {
-            b.endpointOverride(URI.create(endpoint))
-                    .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local")));
-        } else {
-            b.credentialsProvider(EnvironmentVariableCredentialsProvider.create());
-        }
+        // explicit timeouts: the HTTP client's default (30 s an attempt, four attempts) ran past the function's 10 s
+        // Timeout when SNS did not answer, so the owner got API Gateway's error instead of a 503
+        var b = dev.credits.core.store.Clients.configure(SnsClient.builder(), env.getOrDefault("AWS_REGION", "us-east-1"),
+                env.get("SNS_ENDPOINT"), SUBSCRIBE_TIMEOUTS);
         return new Sns(b.build(), topic);
     }
 

@@ -10,18 +10,10 @@ import dev.credits.core.store.AlertStore;
 import dev.credits.core.store.Clients;
 import dev.credits.core.store.StoreConfig;
 import dev.credits.core.store.StreamImages;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.sns.SnsClient;
-import software.amazon.awssdk.services.sns.SnsClientBuilder;
 
-import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -69,25 +61,12 @@ public final class AlertHandler implements RequestHandler<DynamodbEvent, Streams
      * four attempts in all: longer than the function's 60 s Timeout, so Lambda stopped it mid-batch.
      */
     public static SnsClient sns(Map<String, String> env) {
-        SnsClientBuilder b = SnsClient.builder()
-                .httpClient(UrlConnectionHttpClient.builder()
-                        .connectionTimeout(Duration.ofSeconds(2))
-                        .socketTimeout(Duration.ofSeconds(5))
-                        .build())
-                .overrideConfiguration(ClientOverrideConfiguration.builder()
-                        .apiCallAttemptTimeout(Duration.ofSeconds(3))
-                        .apiCallTimeout(Duration.ofSeconds(8))
-                        .build())
-                .region(Region.of(env.getOrDefault("AWS_REGION", "us-east-1")));
-        String endpoint = env.get("SNS_ENDPOINT");
-        if (endpoint != null && !endpoint.isBlank()) {
-            b.endpointOverride(URI.create(endpoint))
-                    .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local")));
-        } else {
-            b.credentialsProvider(EnvironmentVariableCredentialsProvider.create());
-        }
-        return b.build();
+        return Clients.configure(SnsClient.builder(), env.getOrDefault("AWS_REGION", "us-east-1"), env.get("SNS_ENDPOINT"),
+                PUBLISH_TIMEOUTS).build();
     }
+
+    static final Clients.Timeouts PUBLISH_TIMEOUTS = new Clients.Timeouts(Duration.ofSeconds(2), Duration.ofSeconds(5),
+            Duration.ofSeconds(3), Duration.ofSeconds(8));
 
     @Override
     public StreamsEventResponse handleRequest(DynamodbEvent event, Context context) {

@@ -7,7 +7,9 @@ import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
-import software.amazon.awssdk.services.dynamodb.DynamoDbClientBuilder;
+import software.amazon.awssdk.awscore.client.builder.AwsClientBuilder;
+import software.amazon.awssdk.awscore.client.builder.AwsSyncClientBuilder;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 
 import java.net.URI;
 import java.time.Duration;
@@ -31,24 +33,35 @@ public final class Clients {
         }
     }
 
+    /** How long one call may take: to connect, to read, one attempt, and all attempts (the SDK's retries) together. */
+    public record Timeouts(Duration connect, Duration socket, Duration attempt, Duration call) {}
+
+    public static final Timeouts DYNAMO_TIMEOUTS = new Timeouts(Duration.ofSeconds(2), Duration.ofSeconds(5),
+            Duration.ofSeconds(3), API_CALL_TIMEOUT);
+
     public static DynamoDbClient dynamo(StoreConfig config) {
-        DynamoDbClientBuilder b = DynamoDbClient.builder()
-                .httpClient(UrlConnectionHttpClient.builder()
-                        .connectionTimeout(Duration.ofSeconds(2))
-                        .socketTimeout(Duration.ofSeconds(5))
-                        .build())
-                .region(Region.of(config.region()))
-                .overrideConfiguration(ClientOverrideConfiguration.builder()
-                        .apiCallAttemptTimeout(Duration.ofSeconds(3))
-                        .apiCallTimeout(API_CALL_TIMEOUT)
-                        .addExecutionInterceptor(new DeadlineGuard())
-                        .build());
-        if (config.endpoint() != null) {
-            b.endpointOverride(URI.create(config.endpoint()))
+        return configure(DynamoDbClient.builder(), config.region(), config.endpoint(), DYNAMO_TIMEOUTS, new DeadlineGuard()).build();
+    }
+
+    /**
+     * Any SDK client the same way: the URL-connection HTTP client with these timeouts (the SDK's defaults, 30 s an
+     * attempt, outlive a function's Timeout), the region, and either an emulator's endpoint with dummy credentials or
+     * the function's own credentials from its environment.
+     */
+    public static <B extends AwsClientBuilder<B, ?> & AwsSyncClientBuilder<B, ?>> B configure(
+            B b, String region, String endpoint, Timeouts t, ExecutionInterceptor... interceptors) {
+        ClientOverrideConfiguration.Builder o = ClientOverrideConfiguration.builder()
+                .apiCallAttemptTimeout(t.attempt()).apiCallTimeout(t.call());
+        for (ExecutionInterceptor i : interceptors) o.addExecutionInterceptor(i);
+        b.httpClient(UrlConnectionHttpClient.builder().connectionTimeout(t.connect()).socketTimeout(t.socket()).build())
+                .region(Region.of(region))
+                .overrideConfiguration(o.build());
+        if (endpoint != null && !endpoint.isBlank()) {
+            b.endpointOverride(URI.create(endpoint))
                     .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local")));
         } else {
             b.credentialsProvider(EnvironmentVariableCredentialsProvider.create());
         }
-        return b.build();
+        return b;
     }
 }
