@@ -30,7 +30,6 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -468,17 +467,37 @@ public final class CreditsStore {
         // a lazy merge of the shards, newest first: each shard is read in small chunks, and read further only when its
         // next item could still belong on the page (about limit + 16 x chunk items read, not 16 x (limit + 1))
         int chunk = Math.max(2, limit / Keys.SHARDS + 2);
+        Map<String, AttributeValue> v = new HashMap<>();
+        v.put(":lo", s(lo));
+        v.put(":hi", s(hi));
+        Map<String, String> names = new HashMap<>();
+        names.put("#ts", "ts");
+        String filter = null;
+        if (types != null && !types.isEmpty()) {
+            List<String> ph = new ArrayList<>();
+            int i = 0;
+            for (EntryType t : types) { String k = ":t" + i++; ph.add(k); v.put(k, s(t.wire())); }
+            filter = "#type IN (" + String.join(", ", ph) + ")";
+            names.put("#type", "type");
+        }
         List<ShardCursor> shards = new ArrayList<>(Keys.SHARDS);
         for (int shard = 0; shard < Keys.SHARDS; shard++) {
-            ShardCursor c = new ShardCursor(Keys.shardPk(id, shard));
-            c.fill(lo, hi, before, types, chunk);
+            Map<String, AttributeValue> values = new HashMap<>(v);
+            values.put(":pk", s(Keys.shardPk(id, shard)));
+            QueryRequest.Builder q = QueryRequest.builder().tableName(ledger).indexName(Keys.HISTORY_INDEX)
+                    .keyConditionExpression("pk = :pk AND #ts BETWEEN :lo AND :hi")
+                    .expressionAttributeNames(names).expressionAttributeValues(values)
+                    .scanIndexForward(false).limit(chunk);
+            if (filter != null) q.filterExpression(filter);
+            ShardCursor c = new ShardCursor(q.build(), before);
+            c.fill();
             shards.add(c);
         }
         List<Map<String, AttributeValue>> merged = new ArrayList<>(limit + 1);
         while (merged.size() <= limit) {
             ShardCursor newest = null;
             for (ShardCursor c : shards) {
-                if (c.buffer.isEmpty() && !c.exhausted) c.fill(lo, hi, before, types, chunk);
+                if (c.buffer.isEmpty() && !c.exhausted) c.fill();
                 if (c.buffer.isEmpty()) continue;
                 if (newest == null || c.buffer.peekFirst().get("ts").s().compareTo(newest.buffer.peekFirst().get("ts").s()) > 0) newest = c;
             }
@@ -492,40 +511,24 @@ public final class CreditsStore {
         return new Outcomes.HistoryPage(page, next);
     }
 
-    /** One shard of a History page: what was read and not yet merged, and where its Query goes on. */
+    /** One shard of a History page: its Query, what was read and not yet merged, and where the Query goes on. */
     private final class ShardCursor {
-        final String pk;
+        final QueryRequest query;
+        final String before;
         final java.util.ArrayDeque<Map<String, AttributeValue>> buffer = new java.util.ArrayDeque<>();
         Map<String, AttributeValue> startKey;
         boolean exhausted;
 
-        ShardCursor(String pk) { this.pk = pk; }
+        ShardCursor(QueryRequest query, String before) {
+            this.query = query;
+            this.before = before;
+        }
 
         /** Reads the shard's next items, newest first, until some match or the shard ends. */
-        void fill(String lo, String hi, String before, Set<EntryType> types, int want) {
-            Map<String, AttributeValue> v = new HashMap<>();
-            v.put(":pk", s(pk));
-            v.put(":lo", s(lo));
-            v.put(":hi", s(hi));
-            Map<String, String> names = new HashMap<>();
-            names.put("#ts", "ts");
-            String filter = null;
-            if (types != null && !types.isEmpty()) {
-                List<String> ph = new ArrayList<>();
-                int i = 0;
-                for (EntryType t : types) { String k = ":t" + i++; ph.add(k); v.put(k, s(t.wire())); }
-                filter = "#type IN (" + String.join(", ", ph) + ")";
-                names.put("#type", "type");
-            }
+        void fill() {
             try {
                 while (buffer.isEmpty() && !exhausted) {
-                    QueryRequest.Builder q = QueryRequest.builder().tableName(ledger).indexName(Keys.HISTORY_INDEX)
-                            .keyConditionExpression("pk = :pk AND #ts BETWEEN :lo AND :hi")
-                            .expressionAttributeNames(names).expressionAttributeValues(v)
-                            .scanIndexForward(false).limit(want);
-                    if (filter != null) q.filterExpression(filter);
-                    if (startKey != null) q.exclusiveStartKey(startKey);
-                    QueryResponse r = dynamo.query(q.build());
+                    QueryResponse r = dynamo.query(startKey == null ? query : query.toBuilder().exclusiveStartKey(startKey).build());
                     for (Map<String, AttributeValue> item : r.items()) {
                         if (before != null && item.get("ts").s().equals(before)) continue; // the cursor is exclusive
                         buffer.addLast(item);
