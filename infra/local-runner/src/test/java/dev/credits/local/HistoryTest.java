@@ -31,6 +31,11 @@ class HistoryTest {
             String body = i % 3 == 0 ? aiEvent("p" + i, "llama-3.1-8b", 1000, 1000) : unitsEvent("p" + i, 1 + i);
             assertEquals(201, post("/v1/accounts/" + id + "/usage", metering(), body).status());
         }
+        // usage reaches History when the aggregator counts it, in the same transaction as the Overview's totals:
+        // before the ledger stream is read, History shows the grant only, and the Overview nothing
+        Resp early = call("GET", "/v1/accounts/" + id + "/usage?limit=500", owner(id), null);
+        assertEquals(List.of("grant"), early.items().stream().map(m -> m.get("type")).toList(), early.raw().body());
+        drain();
         List<String> seen = new ArrayList<>();
         List<String> times = new ArrayList<>();
         String cursor = null;
@@ -68,6 +73,7 @@ class HistoryTest {
         Map<String, Instant> at = Map.of("d1", Instant.parse("2026-03-01T10:00:00Z"),
                 "d2", Instant.parse("2026-03-02T10:00:00Z"), "d3", Instant.parse("2026-03-03T23:59:59.999Z"));
         at.forEach((event, when) -> assertEquals(201, charge(id, event, when, 10).getStatusCode()));
+        drain();
         assertEquals(List.of("usage#d2"), ids(get("/v1/accounts/" + id + "/usage?from=2026-03-02&to=2026-03-02", owner(id))));
         assertEquals(List.of("usage#d3", "usage#d2"),
                 ids(get("/v1/accounts/" + id + "/usage?from=2026-03-02T00:00:00Z&to=2026-03-04T00:00:00Z", owner(id))));
@@ -109,19 +115,23 @@ class HistoryTest {
         assertTrue(total > 4, "the replay did read the stream");
         Resp after = get("/v1/accounts/" + id + "/usage/summary?from=2026-05-01&to=2026-05-03", owner(id));
         assertEquals(s.raw().body(), after.raw().body(), "redelivered records are not counted twice");
+        assertEquals(List.of("usage#d", "usage#c", "usage#b", "usage#a"),
+                ids(get("/v1/accounts/" + id + "/usage?limit=500", owner(id))), "nor shown twice in History");
 
-        // counting leaves the entry as the charge wrote it; the "counted" marker lives apart and expires
+        // counting leaves the entry as the charge wrote it (no index copy on the charge's request); the entry's History
+        // row, keyed by time in its own partition, is the record that it was counted, and is kept
         var acct = new dev.credits.core.domain.AccountId(id);
         var key = dev.credits.core.store.Items.entryKey(acct, "usage#d");
         var entry = runner().dynamo().getItem(g -> g.tableName(storeConfig().ledgerTable()).key(key).consistentRead(true)).item();
         assertEquals("usage#d", entry.get("sk").s());
-        assertFalse(entry.containsKey("aggregated"), "the entry is not rewritten when counted");
-        var marker = runner().dynamo().getItem(g -> g.tableName(storeConfig().ledgerTable()).consistentRead(true).key(Map.of(
-                "pk", software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromS(dev.credits.core.store.Keys.countedPk(acct, "usage#d")),
-                "sk", software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromS("usage#d")))).item();
-        assertTrue(marker.containsKey("expiresAt"), "the marker is counted once and then expires: " + marker);
-        long ttl = Long.parseLong(marker.get("expiresAt").n()) - Instant.now().getEpochSecond();
-        assertTrue(ttl > 86_400 && ttl <= 8 * 86_400, "kept past the stream's 24 hours, then let go: " + ttl + " s");
+        assertFalse(entry.containsKey("ts"), "a usage entry is not in the history index: " + entry);
+        var row = runner().dynamo().getItem(g -> g.tableName(storeConfig().ledgerTable()).consistentRead(true).key(Map.of(
+                "pk", software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromS(dev.credits.core.store.Keys.usagePk(acct, "usage#d")),
+                "sk", software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromS(
+                        dev.credits.core.store.Keys.ts(Instant.parse("2026-05-03T00:00:00Z"), "usage#d"))))).item();
+        assertEquals("usage#d", row.get("entrySk").s(), "the row names its entry: " + row);
+        assertEquals(entry.get("amount"), row.get("amount"));
+        assertFalse(row.containsKey("expiresAt") || row.containsKey("ts"), "kept, and not indexed again: " + row);
     }
 
     /** Records one event through the real usage handler with its clock set to {@code when}. */

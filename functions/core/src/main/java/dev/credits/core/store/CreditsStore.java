@@ -51,8 +51,6 @@ import static dev.credits.core.store.Items.s;
  */
 public final class CreditsStore {
     private static final int MAX_ATTEMPTS = 4;
-    /** How long a "counted" marker is kept: longer than any stream redelivery (24 hours). */
-    private static final java.time.Duration COUNTED_KEPT = java.time.Duration.ofDays(7);
     /** The largest balance an account may hold: 10^12 credits, in micro-credits (a thousandth of a long's range). */
     public static final long MAX_BALANCE = 1_000_000_000_000_000_000L;
     private static final String CCF = "ConditionalCheckFailed";
@@ -452,7 +450,9 @@ public final class CreditsStore {
     // ---------------------------------------------------------------- history
 
     /**
-     * Usage History, newest first: a key-range Query of the history index on every ledger shard, merged.
+     * Usage History, newest first: per ledger shard, a key-range Query of the history index (entries that are not
+     * usage) and one of the usage rows (usage entries, once the aggregator has counted them), all merged by time.
+     * A type filter that names only usage, or none of it, reads only the side it needs.
      *
      * @param fromInclusive lower bound on recorded time, or null
      * @param toExclusive   upper bound on recorded time, or null
@@ -464,73 +464,102 @@ public final class CreditsStore {
         String hi = toExclusive == null ? "9" : Keys.time(toExclusive);
         if (before != null && before.compareTo(hi) < 0) hi = before;
         if (lo.compareTo(hi) > 0) return new Outcomes.HistoryPage(List.of(), null); // nothing can lie in an empty range
-        // a lazy merge of the shards, newest first: each shard is read in small chunks, and read further only when its
-        // next item could still belong on the page (about limit + 16 x chunk items read, not 16 x (limit + 1))
+        boolean all = types == null || types.isEmpty();
+        boolean usage = all || types.stream().anyMatch(EntryType::isUsage);
+        boolean other = all || types.stream().anyMatch(t -> !t.isUsage());
+        int sources = (usage ? Keys.SHARDS : 0) + (other ? Keys.SHARDS : 0);
+        // a lazy merge, newest first: each source is read in small chunks, and read further only when its next item
+        // could still belong on the page (about limit + sources x chunk items read, not sources x (limit + 1)); the
+        // chunk is sized for one side's shards, as usage and the rest are seldom both busy
         int chunk = Math.max(2, limit / Keys.SHARDS + 2);
         Map<String, AttributeValue> v = new HashMap<>();
         v.put(":lo", s(lo));
         v.put(":hi", s(hi));
         Map<String, String> names = new HashMap<>();
-        names.put("#ts", "ts");
         String filter = null;
-        if (types != null && !types.isEmpty()) {
+        if (!all) {
             List<String> ph = new ArrayList<>();
             int i = 0;
             for (EntryType t : types) { String k = ":t" + i++; ph.add(k); v.put(k, s(t.wire())); }
             filter = "#type IN (" + String.join(", ", ph) + ")";
             names.put("#type", "type");
         }
-        List<ShardCursor> shards = new ArrayList<>(Keys.SHARDS);
+        List<ShardCursor> cursors = new ArrayList<>(sources);
         for (int shard = 0; shard < Keys.SHARDS; shard++) {
-            Map<String, AttributeValue> values = new HashMap<>(v);
-            values.put(":pk", s(Keys.shardPk(id, shard)));
-            QueryRequest.Builder q = QueryRequest.builder().tableName(ledger).indexName(Keys.HISTORY_INDEX)
-                    .keyConditionExpression("pk = :pk AND #ts BETWEEN :lo AND :hi")
-                    .expressionAttributeNames(names).expressionAttributeValues(values)
-                    .scanIndexForward(false).limit(chunk);
-            if (filter != null) q.filterExpression(filter);
-            ShardCursor c = new ShardCursor(q.build(), before);
-            c.fill();
-            shards.add(c);
+            if (other) {
+                Map<String, AttributeValue> values = new HashMap<>(v);
+                values.put(":pk", s(Keys.shardPk(id, shard)));
+                Map<String, String> n = new HashMap<>(names);
+                n.put("#ts", "ts");
+                QueryRequest.Builder q = QueryRequest.builder().tableName(ledger).indexName(Keys.HISTORY_INDEX)
+                        .keyConditionExpression("pk = :pk AND #ts BETWEEN :lo AND :hi")
+                        .expressionAttributeNames(n).expressionAttributeValues(values)
+                        .scanIndexForward(false).limit(chunk);
+                if (filter != null) q.filterExpression(filter);
+                cursors.add(new ShardCursor(q.build(), "ts", before));
+            }
+            if (usage) {
+                Map<String, AttributeValue> values = new HashMap<>(v);
+                values.put(":pk", s(Keys.usageShardPk(id, shard)));
+                QueryRequest.Builder q = QueryRequest.builder().tableName(ledger)
+                        .keyConditionExpression("pk = :pk AND sk BETWEEN :lo AND :hi")
+                        .expressionAttributeValues(values)
+                        .scanIndexForward(false).limit(chunk);
+                if (!names.isEmpty()) q.expressionAttributeNames(names);
+                if (filter != null) q.filterExpression(filter);
+                cursors.add(new ShardCursor(q.build(), "sk", before));
+            }
         }
+        for (ShardCursor c : cursors) c.fill();
         List<Map<String, AttributeValue>> merged = new ArrayList<>(limit + 1);
+        List<String> positions = new ArrayList<>(limit + 1);
         while (merged.size() <= limit) {
             ShardCursor newest = null;
-            for (ShardCursor c : shards) {
+            for (ShardCursor c : cursors) {
                 if (c.buffer.isEmpty() && !c.exhausted) c.fill();
                 if (c.buffer.isEmpty()) continue;
-                if (newest == null || c.buffer.peekFirst().get("ts").s().compareTo(newest.buffer.peekFirst().get("ts").s()) > 0) newest = c;
+                if (newest == null || c.head().compareTo(newest.head()) > 0) newest = c;
             }
             if (newest == null) break;
+            positions.add(newest.head());
             merged.add(newest.buffer.pollFirst());
         }
         boolean more = merged.size() > limit;
         List<LedgerEntry> page = new ArrayList<>(Math.min(limit, merged.size()));
         for (int i = 0; i < Math.min(limit, merged.size()); i++) page.add(Items.entry(merged.get(i)));
-        String next = more ? merged.get(limit - 1).get("ts").s() : null;
+        String next = more ? positions.get(limit - 1) : null;
         return new Outcomes.HistoryPage(page, next);
     }
 
-    /** One shard of a History page: its Query, what was read and not yet merged, and where the Query goes on. */
+    /**
+     * One source of a History page (a shard of the index, or of the usage rows): its Query, what was read and not yet
+     * merged, and where the Query goes on. Both sources order by the same "time#entry" string, in {@code position}.
+     */
     private final class ShardCursor {
         final QueryRequest query;
+        final String position;
         final String before;
         final java.util.ArrayDeque<Map<String, AttributeValue>> buffer = new java.util.ArrayDeque<>();
         Map<String, AttributeValue> startKey;
         boolean exhausted;
 
-        ShardCursor(QueryRequest query, String before) {
+        ShardCursor(QueryRequest query, String position, String before) {
             this.query = query;
+            this.position = position;
             this.before = before;
         }
 
-        /** Reads the shard's next items, newest first, until some match or the shard ends. */
+        String head() {
+            return buffer.peekFirst().get(position).s();
+        }
+
+        /** Reads the source's next items, newest first, until some match or it ends. */
         void fill() {
             try {
                 while (buffer.isEmpty() && !exhausted) {
                     QueryResponse r = dynamo.query(startKey == null ? query : query.toBuilder().exclusiveStartKey(startKey).build());
                     for (Map<String, AttributeValue> item : r.items()) {
-                        if (before != null && item.get("ts").s().equals(before)) continue; // the cursor is exclusive
+                        if (before != null && item.get(position).s().equals(before)) continue; // the cursor is exclusive
                         buffer.addLast(item);
                     }
                     startKey = r.hasLastEvaluatedKey() && !r.lastEvaluatedKey().isEmpty() ? r.lastEvaluatedKey() : null;
@@ -576,10 +605,10 @@ public final class CreditsStore {
     }
 
     /**
-     * Adds usage entries to their days' totals, exactly once each: per (account, day), one transaction puts a "counted"
-     * marker for each of up to 98 entries (each only if absent; streams deliver at least once) and adds their sums to
-     * the day's item,
-     * so a hot account's day item takes one update per batch, not one per event.
+     * Adds usage entries to their days' totals and to History, exactly once each: per (account, day), one transaction
+     * puts the History row of each of up to 98 entries (each only if absent; streams deliver at least once) and adds
+     * their sums to the day's item, so a hot account's day item takes one update per batch, not one per event, and a
+     * usage entry is in History exactly when it is in the Overview.
      *
      * @return how many entries were newly counted
      */
@@ -623,11 +652,9 @@ public final class CreditsStore {
                     .updateExpression("SET kind = :day, account = :acct ADD aiCredits :aiC, aiInputTokens :aiIn, "
                             + "aiOutputTokens :aiOut, aiEvents :aiN, wuCredits :wuC, wuUnits :wuU, wuEvents :wuN")
                     .expressionAttributeValues(v).build()).build());
-            AttributeValue expires = n(clock.instant().plus(COUNTED_KEPT).getEpochSecond());
             for (LedgerEntry e : chunk) {
-                String sk = e.entryId();
-                items.add(TransactWriteItem.builder().put(Put.builder().tableName(ledger)
-                        .item(Map.of("pk", s(Keys.countedPk(e.accountId(), sk)), "sk", s(sk), "kind", s("counted"), "expiresAt", expires))
+                // the entry's History row doubles as its "counted" record: present means counted
+                items.add(TransactWriteItem.builder().put(Put.builder().tableName(ledger).item(Items.usageRow(e))
                         .conditionExpression("attribute_not_exists(pk)").build()).build());
             }
             try {

@@ -70,7 +70,9 @@ public final class Items {
 
     public static Map<String, AttributeValue> entry(LedgerEntry e) {
         Map<String, AttributeValue> m = new HashMap<>(entryKey(e.accountId(), e.entryId()));
-        m.put("ts", s(Keys.ts(e.recordedAt(), e.entryId())));
+        // only entries that are not usage carry the history index's sort key: a usage entry reaches History through
+        // its usage row, which the aggregator writes when it counts the entry (off the charge's request)
+        if (!e.type().isUsage()) m.put("ts", s(Keys.ts(e.recordedAt(), e.entryId())));
         m.put("kind", s("entry"));
         m.put("account", s(e.accountId().value()));
         m.put("type", s(e.type().wire()));
@@ -99,13 +101,30 @@ public final class Items {
         return m;
     }
 
+    /**
+     * A usage entry's row in History, put by the aggregator in the same transaction that adds the entry to its day's
+     * totals, and only if absent: it is also the record that the entry was counted. Keyed by time, in its own
+     * partitions ({@link Keys#usagePk}), so History reads usage in time order without an index, and a usage charge
+     * writes no index copy. It carries the entry's attributes and its key ({@code entrySk}), never the index's
+     * {@code ts}.
+     */
+    public static Map<String, AttributeValue> usageRow(LedgerEntry e) {
+        if (!e.type().isUsage()) throw new IllegalArgumentException("only usage entries have usage rows: " + e.type());
+        Map<String, AttributeValue> m = entry(e);
+        m.put("pk", s(Keys.usagePk(e.accountId(), e.entryId())));
+        m.put("sk", s(Keys.ts(e.recordedAt(), e.entryId())));
+        m.put("entrySk", s(e.entryId()));
+        m.put("kind", s("usage"));
+        return m;
+    }
+
     public static LedgerEntry entry(Map<String, AttributeValue> m) {
         Map<String, BigDecimal> rates = new java.util.TreeMap<>(); // inputPer1M before outputPer1M
         AttributeValue r = m.get("rates");
         if (r != null && r.hasM()) r.m().forEach((k, v) -> rates.put(k, new BigDecimal(v.n())));
         return new LedgerEntry(
                 new AccountId(m.get("account").s()),
-                m.get("sk").s(),
+                m.containsKey("entrySk") ? m.get("entrySk").s() : m.get("sk").s(),
                 EntryType.fromWire(m.get("type").s()).orElseThrow(),
                 longOf(m, "amount"),
                 Instant.parse(m.get("recordedAt").s()),

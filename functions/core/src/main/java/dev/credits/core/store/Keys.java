@@ -14,15 +14,17 @@ import java.time.format.DateTimeFormatter;
  *   <li>Accounts table: one item per account, key {@code accountId}. It holds balance, held, hardLimit and
  *       {@code spendable = balance - held - hardLimit}, the one number every charge's condition reads.</li>
  *   <li>Ledger table, entries: {@code pk = <account>#<shard>}, {@code sk = <kind>#<caller id>} (so the entry itself is
- *       the permanent idempotency record), {@code ts = <recorded time>#<sk>} indexed by the {@code history} GSI
- *       (pk, ts). The shard spreads one account's ledger writes over {@value #SHARDS} partition keys: at about
- *       1,000 write units per partition per second and 2 per transactional entry, that is room for about 8,000
- *       events per second for one account (batched, so the account item takes one update per batch).</li>
+ *       the permanent idempotency record). Entries that are not usage also carry {@code ts = <recorded time>#<sk>},
+ *       indexed by the sparse {@code history} GSI (pk, ts); usage entries do not, so a charge writes no index copy.
+ *       The shard spreads one account's ledger writes over {@value #SHARDS} partition keys: at about 1,000 write units
+ *       per partition per second and 2 per transactional entry, that is room for about 8,000 events per second for
+ *       one account (batched, so the account item takes one update per batch).</li>
  *   <li>Ledger table, daily totals: {@code pk = <account>#day}, {@code sk = yyyy-MM-dd}, kept by the aggregator.</li>
- *   <li>Ledger table, "counted" markers: {@code pk = <account>#counted#<shard>}, {@code sk} = the entry's sk, put by
- *       the aggregator in the same transaction as the day's totals (exactly once per entry), expiring a week later
- *       (streams redeliver for at most 24 hours). They live apart from the entries so that counting an entry
- *       neither takes write units from the entries' partitions nor rewrites the entry and its history-index copy.</li>
+ *   <li>Ledger table, usage rows: {@code pk = <account>#usage#<shard>}, {@code sk = <recorded time>#<entry sk>}: a copy
+ *       of each usage entry, put by the aggregator (only if absent) in the same transaction as the day's totals, so it
+ *       is both the entry's place in History (time-ordered, no index) and the record that it was counted exactly
+ *       once. They live apart from the entries so that counting takes no write units from the entries' partitions.
+ *       History merges the rows with the index's entries, shard by shard.</li>
  * </ul>
  * Account ids never contain '#', so no two of these keys can collide.
  */
@@ -48,8 +50,13 @@ public final class Keys {
         return account.value() + "#" + shard;
     }
 
-    public static String countedPk(AccountId account, String sk) {
-        return account.value() + "#counted#" + shardOf(sk);
+    /** Partition of a usage entry's History row: the entry's shard, apart from the entries. */
+    public static String usagePk(AccountId account, String sk) {
+        return account.value() + "#usage#" + shardOf(sk);
+    }
+
+    public static String usageShardPk(AccountId account, int shard) {
+        return account.value() + "#usage#" + shard;
     }
 
     public static String dayPk(AccountId account) {

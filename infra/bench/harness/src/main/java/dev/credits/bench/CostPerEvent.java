@@ -164,7 +164,7 @@ final class CostPerEvent {
                         "per event; 'Local reported': ConsumedCapacity as DynamoDB Local returned it (ReturnConsumedCapacity=INDEXES, set by an SDK interceptor: "
                                 + "the handlers do not ask for it). Local reports transactions and batches per table, not per item, and nothing for a failed request",
                         "'billed': computed from each request's items by DynamoDB's published rules (transactional write 2 WRU per KB per item, standard write 1, "
-                                + "each ledger entry also written to the history index (projection ALL) 1 per KB, strongly consistent read 1 RRU per 4 KB; "
+                                + "each item with the index key ts (ledger entries that are not usage) also written to the sparse history index (projection ALL) 1 per KB, strongly consistent read 1 RRU per 4 KB; "
                                 + "a failed conditional write billed like the write, without the index: an assumption, check it against your bill)",
                         "the 201 answer reads the account back after the charge (a strongly consistent GetItem, 1 RRU): the charge itself is the one TransactWriteItems",
                         "$ = write units x $" + USD_PER_MILLION_WRU + " per million WRU + read units x $" + USD_PER_MILLION_RRU

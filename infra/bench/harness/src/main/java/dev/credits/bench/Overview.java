@@ -31,9 +31,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Item 7: the Usage Overview (31 days) and one page of Usage History for an account with 100,000 usage events in
- * one month. Seeded fast and directly: ledger entries built by the store's own mapping ({@code Items.entry}, keys
- * and shards from {@code Keys}), written by BatchWriteItem, and the 31 daily-total items
- * the aggregator would have made, computed from the same entries.
+ * one month. Seeded fast and directly: ledger entries and their History rows built by the store's own mapping
+ * ({@code Items.entry}, {@code Items.usageRow}, keys and shards from {@code Keys}), written by BatchWriteItem, and the
+ * 31 daily-total items the aggregator would have made, computed from the same entries.
  */
 final class Overview {
     private Overview() {}
@@ -111,8 +111,8 @@ final class Overview {
         report.add(new Report.Table("overview", "Usage Overview and History: one account, " + String.format("%,d", events)
                 + " usage events in October 2026 (in-process HistoryHandler, DynamoDB Local)",
                 List.of("query", "HTTP", "rows", "requests", "read units (billed)", "median ms", "min ms", "max ms"), rows,
-                List.of("seeded directly (not through CreditsStore.post and the aggregator): ledger entries from Items.entry/Keys, "
-                                + "by BatchWriteItem, plus the 31 daily-total items computed from the same entries; seeding took " + Report.f(seedSecs, 1) + " s",
+                List.of("seeded directly (not through CreditsStore.post and the aggregator): ledger entries and their History rows "
+                                + "from Items.entry/usageRow/Keys, by BatchWriteItem, plus the 31 daily-total items computed from the same entries; seeding took " + Report.f(seedSecs, 1) + " s",
                         "check: the Overview's totals " + (adds ? "equal" : "DO NOT equal") + " the seeded events (" + String.format("%,d", seenEvents)
                                 + " events, " + seenCredits.toPlainString() + " credits; expected " + String.format("%,d", events) + " and " + expectedCredits.toPlainString() + ")",
                         "each figure: " + repeats + " calls after 3 warm-up calls in a warm JVM; requests and read units: of the last call; read units computed from the bytes each Query returned (4 KB per unit, half for eventually consistent reads), as DynamoDB bills them")));
@@ -133,8 +133,8 @@ final class Overview {
             LedgerEntry e = new LedgerEntry(account, "usage#seed-" + i, EntryType.AI_TOKENS, -cost, at, null, "seed-" + i,
                     "gpt-4o-mini", in, out, null, null, Map.of("inputPer1M", new BigDecimal("0.15"), "outputPer1M", new BigDecimal("0.60")),
                     "bench", null, "h" + i);
-            Map<String, AttributeValue> item = new HashMap<>(Items.entry(e));
-            items.add(item);
+            items.add(new HashMap<>(Items.entry(e)));
+            items.add(new HashMap<>(Items.usageRow(e))); // what the aggregator puts when it counts the entry: History reads these
             long[] d = days.computeIfAbsent(LocalDate.ofInstant(at, ZoneOffset.UTC), k -> new long[4]);
             d[0] += cost; d[1] += in; d[2] += out; d[3]++;
             total += cost;

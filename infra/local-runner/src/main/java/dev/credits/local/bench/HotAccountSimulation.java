@@ -116,16 +116,18 @@ public final class HotAccountSimulation {
 
             System.out.println("\nchecking the books (history pages; the stream into the aggregator for the Overview) ...");
             List<String> checks = new ArrayList<>();
-            checks.add(verifyMicros(store, "hot-batch", 1_000_000 * Credits.MICROS_PER_CREDIT, phases.get(0).accepted()));
-            checks.add(verifyMicros(store, "hot-single", 1_000_000 * Credits.MICROS_PER_CREDIT, phases.get(1).accepted()));
-            checks.add(verifyMicros(store, "hot-limit", 300_000, phases.get(2).accepted()));
             checks.add("hot-limit: " + phases.get(2).accepted() + (phases.get(2).accepted() == 3_000 ? " = " : " != ")
                     + "3,000 accepted events: every credit above the hard limit was spent, none past it");
-            // the other phases' entries reach the Overview through the same aggregator, unthrottled now
+            // the other phases' entries reach the Overview and History through the same aggregator, unthrottled now
             StreamPoller rest = new StreamPoller("LedgerTable", client, ddb.streamsClient(), new AggregatorHandler(client, cfg),
                     List.of("{\"eventName\":[\"INSERT\"],\"dynamodb\":{\"NewImage\":{\"kind\":{\"S\":[\"entry\"]}}}}"));
             for (int n; (n = rest.pollOnce()) > 0; ) { System.out.print("."); System.out.flush(); }
             System.out.println();
+            // History lists a usage entry once the aggregator has counted it (its row), so the books are read after
+            // the stream is drained
+            checks.add(verifyMicros(store, "hot-batch", 1_000_000 * Credits.MICROS_PER_CREDIT, phases.get(0).accepted()));
+            checks.add(verifyMicros(store, "hot-single", 1_000_000 * Credits.MICROS_PER_CREDIT, phases.get(1).accepted()));
+            checks.add(verifyMicros(store, "hot-limit", 300_000, phases.get(2).accepted()));
             LocalDate today = LocalDate.now(ZoneOffset.UTC);
             for (int i = 0; i < 3; i++) {
                 String acct = List.of("hot-batch", "hot-single", "hot-limit").get(i);
