@@ -40,6 +40,15 @@ public final class HistoryHandler extends HttpFunction {
     static final int MAX_SUMMARY_DAYS = 366;
     private static final Pattern TS = Pattern.compile("\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z#[\\x21-\\x7e]{1,200}");
 
+    static {
+        // a History page starts its shard Queries side by side (CreditsStore.PARALLEL_READS); the URL-connection HTTP
+        // client keeps idle connections in the JDK's keep-alive cache, 5 per host unless told otherwise, so without
+        // this most of them would be closed after each page and opened (with TLS) again on the next
+        if (System.getProperty("http.maxConnections") == null) {
+            System.setProperty("http.maxConnections", Integer.toString(CreditsStore.PARALLEL_READS));
+        }
+    }
+
     private final CreditsStore store;
     private final Clock clock;
 

@@ -510,7 +510,7 @@ public final class CreditsStore {
                 cursors.add(new ShardCursor(q.build(), "sk", before));
             }
         }
-        for (ShardCursor c : cursors) c.fill();
+        fillAll(cursors); // the first read of every source, side by side; refills are few and follow the merge
         List<Map<String, AttributeValue>> merged = new ArrayList<>(limit + 1);
         List<String> positions = new ArrayList<>(limit + 1);
         while (merged.size() <= limit) {
@@ -529,6 +529,43 @@ public final class CreditsStore {
         for (int i = 0; i < Math.min(limit, merged.size()); i++) page.add(Items.entry(merged.get(i)));
         String next = more ? positions.get(limit - 1) : null;
         return new Outcomes.HistoryPage(page, next);
+    }
+
+    /** How many of a History page's first reads run at once (the sources are 16 or 32 Queries). */
+    public static final int PARALLEL_READS = 16;
+    private static volatile java.util.concurrent.ExecutorService readers;
+
+    private static java.util.concurrent.ExecutorService readers() {
+        if (readers == null) {
+            synchronized (CreditsStore.class) {
+                if (readers == null) {
+                    java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+                    readers = java.util.concurrent.Executors.newFixedThreadPool(PARALLEL_READS, r -> {
+                        Thread t = new Thread(r, "history-read-" + n.incrementAndGet());
+                        t.setDaemon(true);
+                        return t;
+                    });
+                }
+            }
+        }
+        return readers;
+    }
+
+    /** Runs each source's first read on the reader pool, under this request's deadline; the first failure is thrown. */
+    private static void fillAll(List<ShardCursor> cursors) {
+        List<java.util.concurrent.Future<?>> started = new ArrayList<>(cursors.size());
+        for (ShardCursor c : cursors) started.add(readers().submit(Deadline.carried(c::fill)));
+        try {
+            for (java.util.concurrent.Future<?> f : started) f.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            for (java.util.concurrent.Future<?> f : started) f.cancel(true);
+            if (e.getCause() instanceof RuntimeException re) throw re;
+            throw new StoreUnavailableException("a History read failed", e.getCause());
+        } catch (InterruptedException e) {
+            for (java.util.concurrent.Future<?> f : started) f.cancel(true);
+            Thread.currentThread().interrupt();
+            throw new StoreUnavailableException("interrupted", e);
+        }
     }
 
     /**

@@ -23,6 +23,19 @@ public final class Deadline {
         END_NANOS.remove();
     }
 
+    /** {@code task}, to run on another thread under this thread's deadline (a read run in parallel for this request). */
+    public static Runnable carried(Runnable task) {
+        Long end = END_NANOS.get();
+        return () -> {
+            if (end != null) END_NANOS.set(end);
+            try {
+                task.run();
+            } finally {
+                END_NANOS.remove();
+            }
+        };
+    }
+
     /** Whether a call that may take {@code callMillis} would end before the invocation's time is up, with the margin. */
     public static boolean allows(long callMillis) {
         Long end = END_NANOS.get();
