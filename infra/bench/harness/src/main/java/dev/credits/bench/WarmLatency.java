@@ -51,6 +51,7 @@ final class WarmLatency {
                 if (r.getStatusCode() != 201) throw new IllegalStateException("usage answered " + r.getStatusCode() + ": " + r.getBody());
             });
             ops.put("the charge's TransactWriteItems alone (no handler)", (c, s) -> chargeTransaction(client, fx, accounts[c], "t" + run + "-" + c + "-" + s));
+            ops.put("the floor's UpdateItem sent as a 1-item TransactWriteItems", (c, s) -> floorAsTransaction(client, accounts[c]));
             ops.put("floor: one conditional UpdateItem", (c, s) -> {
                 if (!floor.charge(accounts[c], 1)) throw new IllegalStateException("floor refused");
             });
@@ -137,6 +138,18 @@ final class WarmLatency {
                         .returnValuesOnConditionCheckFailure(software.amazon.awssdk.services.dynamodb.model.ReturnValuesOnConditionCheckFailure.ALL_OLD)),
                 t -> t.put(p -> p.tableName(fx.config.ledgerTable()).item(entry).conditionExpression("attribute_not_exists(pk)")
                         .returnValuesOnConditionCheckFailure(software.amazon.awssdk.services.dynamodb.model.ReturnValuesOnConditionCheckFailure.ALL_OLD))));
+    }
+
+    /**
+     * The floor's own write (the same key, update and condition as {@code FloorHandler}) wrapped in a TransactWriteItems
+     * of one item: what DynamoDB Local's transaction path costs by itself, apart from the second item.
+     */
+    static void floorAsTransaction(DynamoDbClient client, String account) {
+        Map<String, AttributeValue> v = Map.of(":c", AttributeValue.fromN("1"));
+        client.transactWriteItems(b -> b.transactItems(t -> t.update(u -> u.tableName(Fixture.ACCOUNTS)
+                .key(Map.of("accountId", AttributeValue.fromS(account)))
+                .updateExpression("SET balance = balance - :c, spendable = spendable - :c")
+                .conditionExpression("spendable >= :c").expressionAttributeValues(v))));
     }
 
     /** Runs op from {@code callers} threads for {@code seconds}; returns every call's latency. */
