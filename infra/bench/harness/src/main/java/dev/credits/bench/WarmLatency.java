@@ -31,6 +31,8 @@ final class WarmLatency {
     static void run(Fixture fx, Report report, double warmSeconds, double phaseSeconds, int rounds) throws Exception {
         DynamoDbClient client = Clients.dynamo(fx.config); // the functions' own client, as built from the environment
         UsageHandler usage = new UsageHandler(client, fx.config, PriceBookLoader.fromClasspath(), Clock.systemUTC());
+        // the same handler over a client that answers at once: what the handler itself costs, without any I/O
+        UsageHandler noIo = new UsageHandler(new AnsweringAtOnce(), fx.config, PriceBookLoader.fromClasspath(), Clock.systemUTC());
         FloorHandler floor = new FloorHandler(client, Fixture.ACCOUNTS);
         List<List<String>> rows = new ArrayList<>();
         Map<String, Object> json = new LinkedHashMap<>();
@@ -48,6 +50,10 @@ final class WarmLatency {
             });
             ops.put("usage, Prefer: return=minimal (201, one request)", (c, s) -> {
                 var r = usage.handleRequest(Events.object(Events.usageMinimal(accounts[c], "m" + run + "-" + c + "-" + s)), null);
+                if (r.getStatusCode() != 201) throw new IllegalStateException("usage answered " + r.getStatusCode() + ": " + r.getBody());
+            });
+            ops.put("usage handler alone, return=minimal (DynamoDB answering at once, no I/O)", (c, s) -> {
+                var r = noIo.handleRequest(Events.object(Events.usageMinimal(accounts[c], "n" + run + "-" + c + "-" + s)), null);
                 if (r.getStatusCode() != 201) throw new IllegalStateException("usage answered " + r.getStatusCode() + ": " + r.getBody());
             });
             ops.put("the charge's TransactWriteItems alone (no handler)", (c, s) -> chargeTransaction(client, fx, accounts[c], "t" + run + "-" + c + "-" + s));
@@ -150,6 +156,19 @@ final class WarmLatency {
                 .key(Map.of("accountId", AttributeValue.fromS(account)))
                 .updateExpression("SET balance = balance - :c, spendable = spendable - :c")
                 .conditionExpression("spendable >= :c").expressionAttributeValues(v))));
+    }
+
+    /**
+     * A DynamoDB client whose TransactWriteItems succeeds at once and sends nothing: with it, a usage call's time is
+     * the handler's own work (routing, JSON, pricing, the request's model objects, the log line), none of DynamoDB's.
+     */
+    static final class AnsweringAtOnce implements DynamoDbClient {
+        @Override public String serviceName() { return "dynamodb"; }
+        @Override public void close() { }
+        @Override public software.amazon.awssdk.services.dynamodb.model.TransactWriteItemsResponse transactWriteItems(
+                software.amazon.awssdk.services.dynamodb.model.TransactWriteItemsRequest r) {
+            return software.amazon.awssdk.services.dynamodb.model.TransactWriteItemsResponse.builder().build();
+        }
     }
 
     /** Runs op from {@code callers} threads for {@code seconds}; returns every call's latency. */
