@@ -134,6 +134,35 @@ class HistoryTest {
         assertFalse(row.containsKey("expiresAt") || row.containsKey("ts"), "kept, and not indexed again: " + row);
     }
 
+    /**
+     * A usage entry written before usage rows existed carries ts (it is in the history index). One whose stream record
+     * is read by the new aggregator (written by the old usage function during the deploy, or behind in the stream then)
+     * also gets a usage row, at the very same position: History must still list it once.
+     */
+    @Test
+    void aUsageEntryStillInTheIndexFromBeforeUsageRowsIsListedOnce() {
+        String id = fundedAccount("legacy", "10");
+        var acct = new dev.credits.core.domain.AccountId(id);
+        Instant at = Instant.parse("2026-06-01T12:00:00Z");
+        var e = new dev.credits.core.domain.LedgerEntry(acct, "usage#old", dev.credits.core.domain.EntryType.WORKLOAD_UNITS,
+                -1_000, at, null, "old", null, null, null, "unit", 10L, Map.of("perUnit", new BigDecimal("0.0001")), "v", null, "h");
+        Map<String, software.amazon.awssdk.services.dynamodb.model.AttributeValue> item = new HashMap<>(dev.credits.core.store.Items.entry(e));
+        item.put("ts", software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromS(dev.credits.core.store.Keys.ts(at, "usage#old")));
+        runner().dynamo().putItem(b -> b.tableName(storeConfig().ledgerTable()).item(item)); // as the usage function wrote it before
+        assertEquals(201, charge(id, "new", Instant.parse("2026-06-01T12:00:01Z"), 3).getStatusCode());
+        drain(); // the aggregator counts both: each gets its usage row
+        assertEquals(List.of("usage#new", "usage#old"), ids(get("/v1/accounts/" + id + "/usage?limit=500", owner(id))));
+        assertEquals(List.of("usage#new", "usage#old"), ids(get("/v1/accounts/" + id + "/usage?type=workload_units,grant", owner(id))));
+        List<String> paged = new ArrayList<>();
+        String cursor = null;
+        do {
+            Resp page = get("/v1/accounts/" + id + "/usage?limit=1" + (cursor == null ? "" : "&cursor=" + cursor), owner(id));
+            paged.addAll(ids(page));
+            cursor = page.body().get("nextCursor") instanceof String s ? s : null;
+        } while (cursor != null);
+        assertEquals(List.of("usage#new", "usage#old"), paged, "one at a time, too");
+    }
+
     /** Records one event through the real usage handler with its clock set to {@code when}. */
     private static com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse charge(String id, String eventId, Instant when, long units) {
         UsageHandler h = new UsageHandler(runner().dynamo(), storeConfig(), PriceBookLoader.fromClasspath(), Clock.fixed(when, ZoneOffset.UTC));

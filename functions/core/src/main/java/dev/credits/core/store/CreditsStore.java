@@ -521,8 +521,12 @@ public final class CreditsStore {
                 if (newest == null || c.head().compareTo(newest.head()) > 0) newest = c;
             }
             if (newest == null) break;
-            positions.add(newest.head());
+            String at = newest.head();
+            positions.add(at);
             merged.add(newest.buffer.pollFirst());
+            // a position names one entry: a usage entry written before usage rows carries ts too, and if the aggregator
+            // counted it after the change it also has a row at the same position. List it once.
+            for (ShardCursor c : cursors) if (!c.buffer.isEmpty() && c.head().equals(at)) c.buffer.pollFirst();
         }
         boolean more = merged.size() > limit;
         List<LedgerEntry> page = new ArrayList<>(Math.min(limit, merged.size()));

@@ -127,7 +127,7 @@ final class WarmLatency {
         String sk = "usage#" + eventId;
         entry.put("pk", AttributeValue.fromS(dev.credits.core.store.Keys.entryPk(new dev.credits.core.domain.AccountId(account), sk)));
         entry.put("sk", AttributeValue.fromS(sk));
-        entry.put("ts", AttributeValue.fromS(java.time.Instant.now() + "#" + sk));
+        // no ts: a usage entry has no history-index copy (Items.entry), so this write updates no index, as the charge
         entry.put("kind", AttributeValue.fromS("entry"));
         entry.put("type", AttributeValue.fromS("ai_tokens"));
         entry.put("account", AttributeValue.fromS(account));
