@@ -513,20 +513,24 @@ public final class CreditsStore {
         fillAll(cursors); // the first read of every source, side by side; refills are few and follow the merge
         List<Map<String, AttributeValue>> merged = new ArrayList<>(limit + 1);
         List<String> positions = new ArrayList<>(limit + 1);
+        String last = null;
         while (merged.size() <= limit) {
             ShardCursor newest = null;
             for (ShardCursor c : cursors) {
                 if (c.buffer.isEmpty() && !c.exhausted) c.fill();
+                // a position names one entry: a usage entry written before usage rows carries ts too, and if the
+                // aggregator counted it after the change it also has a row at the same position. List it once.
+                while (last != null && !c.buffer.isEmpty() && c.head().equals(last)) {
+                    c.buffer.pollFirst();
+                    if (c.buffer.isEmpty() && !c.exhausted) c.fill();
+                }
                 if (c.buffer.isEmpty()) continue;
                 if (newest == null || c.head().compareTo(newest.head()) > 0) newest = c;
             }
             if (newest == null) break;
-            String at = newest.head();
-            positions.add(at);
+            last = newest.head();
+            positions.add(last);
             merged.add(newest.buffer.pollFirst());
-            // a position names one entry: a usage entry written before usage rows carries ts too, and if the aggregator
-            // counted it after the change it also has a row at the same position. List it once.
-            for (ShardCursor c : cursors) if (!c.buffer.isEmpty() && c.head().equals(at)) c.buffer.pollFirst();
         }
         boolean more = merged.size() > limit;
         List<LedgerEntry> page = new ArrayList<>(Math.min(limit, merged.size()));
