@@ -156,6 +156,22 @@ final class CostPerEvent {
             j.put("calls", calls);
             jsonRows.add(j);
         }
+        // what one usage event costs in all: its charge plus its share of the aggregator's work (History row, day total)
+        List<double[]> allIn = new ArrayList<>();
+        for (String[] pair : new String[][]{{"usage: first event, Prefer: return=minimal", "aggregator, stream batch of 98, per event"},
+                {"usage batch of 99, per event", "aggregator, stream batch of 98, per event"}}) {
+            double bw = 0, br = 0;
+            for (Row r : rows) {
+                if (!r.scenario().equals(pair[0]) && !r.scenario().equals(pair[1])) continue;
+                bw += r.calls().stream().mapToDouble(Capacity.Call::billedWrite).sum() / r.perEvents();
+                br += r.calls().stream().mapToDouble(Capacity.Call::billedRead).sum() / r.perEvents();
+            }
+            double usd = bw * USD_PER_MILLION_WRU + br * USD_PER_MILLION_RRU;
+            table.add(List.of("all in: " + pair[0].replace("usage: ", "") + " + " + pair[1].replace(", per event", ""), "-", "-",
+                    "(sum of the two rows)", "-", Report.f(bw, 2), "-", Report.f(br, 2), "$" + Report.f(usd, 3)));
+            allIn.add(new double[]{bw, br, usd});
+        }
+        report.json.put("costAllInPerUsageEvent", Map.of("singleReturnMinimal", allIn.get(0), "batchOf99", allIn.get(1)));
         report.json.put("costPerEvent", Map.of("rows", jsonRows, "usdPerMillionWriteUnits", USD_PER_MILLION_WRU,
                 "usdPerMillionReadUnits", USD_PER_MILLION_RRU, "estimatedTableWriteUnitsOfAFailedCharge", firstTableWrite));
         report.add(new Report.Table("cost", "Cost per event: DynamoDB requests and consumed capacity (DynamoDB Local, ReturnConsumedCapacity=INDEXES)",
