@@ -59,7 +59,7 @@ public final class AggregatorHandler implements RequestHandler<DynamodbEvent, St
             Log.info("aggregated", requestId, "records", records.size(), "usage", usage.size(), "applied", applied);
             return new StreamsEventResponse(List.of());
         } catch (RuntimeException e) {
-            // nothing is half-counted (each group is one transaction, each entry marked): retry the whole batch
+            // nothing is half-counted (each group is one transaction with each entry's History row): retry the whole batch
             Log.error("aggregate_failed", requestId, "records", records.size(), "cause", e.getClass().getName());
             List<StreamsEventResponse.BatchItemFailure> failures = new ArrayList<>();
             if (!records.isEmpty()) failures.add(new StreamsEventResponse.BatchItemFailure(seq(records.get(0))));
