@@ -222,13 +222,13 @@ public final class Redrive {
     /** The batch's whole range: the first record is the start, the last the end, and there are batchSize or more. */
     private static boolean complete(Batch b, List<Record> records) {
         if (records.isEmpty() || records.size() < b.batchSize()) return false;
-        return seq(records.get(0)).equals(b.start()) && seq(records.get(records.size() - 1)).equals(b.end());
+        return seq(records.get(0)).equals(b.startNumber()) && seq(records.get(records.size() - 1)).equals(b.endNumber());
     }
 
     /** The shard's records from startSequenceNumber up to and including endSequenceNumber, no others. */
     private List<Record> read(Batch b) {
         String it = streams.getShardIterator(r -> r.streamArn(b.streamArn()).shardId(b.shardId())
-                .shardIteratorType(ShardIteratorType.AT_SEQUENCE_NUMBER).sequenceNumber(b.start().toString())).shardIterator();
+                .shardIteratorType(ShardIteratorType.AT_SEQUENCE_NUMBER).sequenceNumber(b.start())).shardIterator();
         List<Record> out = new ArrayList<>();
         int empty = 0;
         while (it != null) {
@@ -236,11 +236,11 @@ public final class Redrive {
             GetRecordsResponse r = streams.getRecords(q -> q.shardIterator(current).limit(1000));
             for (Record rec : r.records()) {
                 BigInteger s = seq(rec);
-                if (s.compareTo(b.start()) < 0) continue;
-                if (s.compareTo(b.end()) > 0) return out;
+                if (s.compareTo(b.startNumber()) < 0) continue;
+                if (s.compareTo(b.endNumber()) > 0) return out;
                 out.add(rec);
             }
-            if (!out.isEmpty() && seq(out.get(out.size() - 1)).equals(b.end())) return out;
+            if (!out.isEmpty() && seq(out.get(out.size() - 1)).equals(b.endNumber())) return out;
             empty = r.records().isEmpty() ? empty + 1 : 0;
             if (empty >= MAX_EMPTY_PAGES) return out; // an open shard with nothing more of the range
             it = r.nextShardIterator();
@@ -253,8 +253,12 @@ public final class Redrive {
     }
 
     /** The on-failure record's DDBStreamBatchInfo (and what it says about the failure, for the output). */
-    record Batch(String streamArn, String shardId, BigInteger start, BigInteger end, int batchSize,
+    record Batch(String streamArn, String shardId, String start, String end, int batchSize,
                  String condition, String firstArrival, String lastArrival, String failedAt) {
+
+        /** Sequence numbers are decimal strings of varying length: compared as numbers, passed on as written. */
+        BigInteger startNumber() { return new BigInteger(start); }
+        BigInteger endNumber() { return new BigInteger(end); }
 
         @SuppressWarnings("unchecked")
         static Batch parse(String body) {
@@ -267,10 +271,13 @@ public final class Redrive {
             if (!(doc.get("DDBStreamBatchInfo") instanceof Map<?, ?> info)) throw new IllegalArgumentException("no DDBStreamBatchInfo");
             Map<String, Object> ctx = doc.get("requestContext") instanceof Map<?, ?> c ? (Map<String, Object>) c : Map.of();
             try {
-                return new Batch(text(info, "streamArn"), text(info, "shardId"), new BigInteger(text(info, "startSequenceNumber")),
-                        new BigInteger(text(info, "endSequenceNumber")), new java.math.BigDecimal(text(info, "batchSize")).intValueExact(),
+                Batch b = new Batch(text(info, "streamArn"), text(info, "shardId"), text(info, "startSequenceNumber"),
+                        text(info, "endSequenceNumber"), new java.math.BigDecimal(text(info, "batchSize")).intValueExact(),
                         optional(ctx, "condition"), optional(info, "approximateArrivalOfFirstRecord"),
                         optional(info, "approximateArrivalOfLastRecord"), optional(doc, "timestamp"));
+                b.startNumber();
+                b.endNumber();
+                return b;
             } catch (ArithmeticException | NumberFormatException e) {
                 throw new IllegalArgumentException("a sequence number or batchSize is not a number");
             }
