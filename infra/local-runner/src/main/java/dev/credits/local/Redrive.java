@@ -362,6 +362,11 @@ public final class Redrive {
         try (SqsClient sqs = Clients.configure(SqsClient.builder(), region, env.get("SQS_ENDPOINT"), timeouts).build();
              DynamoDbStreamsClient streams = Clients.configure(DynamoDbStreamsClient.builder(), region, streamsEndpoint, timeouts).build()) {
             s = new Redrive(sqs, streams, template, function, env, System.out, wait).run(queue, dryRun);
+        } catch (software.amazon.awssdk.core.exception.SdkException e) {
+            // a wrong queue URL, no credentials, no network: one line, not a stack trace
+            System.err.println("redrive: stopped: " + e.getClass().getSimpleName() + ": " + e.getMessage());
+            System.exit(2);
+            return;
         }
         System.exit(s.left() == 0 ? 0 : 1);
     }
