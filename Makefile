@@ -10,7 +10,7 @@ ROLE ?= owner
 ACCOUNT ?=
 RUNNER_CP = infra/local-runner/target/classes:$$(cat infra/local-runner/target/classpath.txt)
 
-.PHONY: run test build token lint clean venv bench bench-hot bench-load console test-console
+.PHONY: run test build token lint clean venv bench bench-hot bench-load console test-console redrive
 
 ## make run: build, then start the local stack on 127.0.0.1:$(PORT) (DATA_DIR=<folder> keeps data)
 run: build
@@ -57,6 +57,15 @@ bench-load:
 token:
 	@test -f infra/local-runner/target/classpath.txt || $(MVN) -q package -DskipTests >&2
 	@java -cp "$(RUNNER_CP)" dev.credits.local.TokenCli "$(ROLE)" "$(ACCOUNT)"
+
+## make redrive QUEUE=<url> FUNCTION=AggregatorFunction|AlertFunction [DRY_RUN=1]: replays the stream batches in a
+## dead-letter queue through the function's handler, deleting each message that succeeds (infra/scripts/redrive.sh)
+QUEUE ?=
+FUNCTION ?=
+DRY_RUN ?=
+redrive:
+	@test -n "$(QUEUE)" -a -n "$(FUNCTION)" || { echo "usage: make redrive QUEUE=<dead-letter queue url> FUNCTION=AggregatorFunction|AlertFunction [DRY_RUN=1]" >&2; exit 2; }
+	@infra/scripts/redrive.sh --queue "$(QUEUE)" --function "$(FUNCTION)" $(if $(DRY_RUN),--dry-run,)
 
 ## make lint: sam validate --lint and cfn-lint on template.yaml
 lint:

@@ -260,7 +260,7 @@ public final class LocalRunner implements AutoCloseable {
         }
     }
 
-    private static Object instantiate(String className, Map<String, String> env) {
+    static Object instantiate(String className, Map<String, String> env) {
         try {
             return Class.forName(className).getConstructor(Map.class).newInstance(env);
         } catch (ReflectiveOperationException e) {

@@ -47,14 +47,33 @@ public final class StreamPoller {
         this.dynamo = dynamo;
         this.streams = streams;
         this.handler = handler;
-        this.patterns = new ArrayList<>();
+        this.patterns = parsePatterns(table, filterPatterns);
+    }
+
+    /** The template's FilterCriteria patterns (JSON strings), parsed once. */
+    static List<Map<String, Object>> parsePatterns(String table, List<String> filterPatterns) {
+        List<Map<String, Object>> out = new ArrayList<>();
         for (String p : filterPatterns) {
             try {
-                patterns.add(Json.parseObject(p));
+                out.add(Json.parseObject(p));
             } catch (Json.MalformedJsonException e) {
                 throw new IllegalArgumentException("bad filter pattern in template for " + table + ": " + p);
             }
         }
+        return out;
+    }
+
+    /**
+     * What the event source hands the function for these stream records: the ones the filter patterns let through,
+     * converted to the Lambda event's records, in stream order. The poller and the dead-letter redrive
+     * ({@link Redrive}) both build their events with this, so a redriven batch is the batch Lambda would have sent.
+     */
+    static List<DynamodbEvent.DynamodbStreamRecord> batch(List<Record> records, List<Map<String, Object>> patterns) {
+        List<DynamodbEvent.DynamodbStreamRecord> out = new ArrayList<>();
+        for (Record rec : records) {
+            if (matches(patterns, rec)) out.add(convert(rec));
+        }
+        return out;
     }
 
     /** The table whose stream this reads (its logical id). */
@@ -99,11 +118,7 @@ public final class StreamPoller {
                 continue;
             }
             read += r.records().size();
-            List<DynamodbEvent.DynamodbStreamRecord> batch = new ArrayList<>();
-            for (Record rec : r.records()) {
-                DynamodbEvent.DynamodbStreamRecord converted = convert(rec);
-                if (matches(rec)) batch.add(converted);
-            }
+            List<DynamodbEvent.DynamodbStreamRecord> batch = batch(r.records(), patterns);
             String failedAt = null;
             if (!batch.isEmpty()) {
                 DynamodbEvent event = new DynamodbEvent();
@@ -139,7 +154,7 @@ public final class StreamPoller {
         }).shardIterator();
     }
 
-    private boolean matches(Record rec) {
+    private static boolean matches(List<Map<String, Object>> patterns, Record rec) {
         if (patterns.isEmpty()) return true;
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("eventName", rec.eventNameAsString());
