@@ -91,6 +91,10 @@ class KeysTest {
         assertEquals("acct-1", Keys.accountOfPk(Keys.entryPk(a, sk)));
         assertEquals("acct-1", Keys.accountOfPk(Keys.dayPk(a)));
         assertEquals("acct-1", Keys.accountOfPk("acct-1"));
+        // a usage entry's History row lives in the entry's shard number, under its own partition key
+        assertEquals("acct-1#usage#" + Keys.shardOf(sk), Keys.usagePk(a, sk));
+        assertEquals(Keys.usageShardPk(a, Keys.shardOf(sk)), Keys.usagePk(a, sk));
+        assertEquals("acct-1", Keys.accountOfPk(Keys.usagePk(a, sk)));
     }
 
     @Test
@@ -103,9 +107,12 @@ class KeysTest {
     void shardKeysOfAllShardsAreDistinct() {
         AccountId a = new AccountId("a");
         Set<String> pks = new HashSet<>();
-        for (int s = 0; s < Keys.SHARDS; s++) pks.add(Keys.shardPk(a, s));
+        for (int s = 0; s < Keys.SHARDS; s++) {
+            pks.add(Keys.shardPk(a, s));
+            pks.add(Keys.usageShardPk(a, s));
+        }
         pks.add(Keys.dayPk(a));
-        assertEquals(Keys.SHARDS + 1, pks.size());
+        assertEquals(2 * Keys.SHARDS + 1, pks.size(), "entries, usage rows and day totals never share a partition key");
         assertTrue(pks.stream().sorted(Comparator.naturalOrder()).allMatch(p -> p.startsWith("a#")));
     }
 }
