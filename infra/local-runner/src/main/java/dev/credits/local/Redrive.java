@@ -13,6 +13,7 @@ import software.amazon.awssdk.services.dynamodb.model.TrimmedDataAccessException
 import software.amazon.awssdk.services.dynamodb.streams.DynamoDbStreamsClient;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.Message;
+import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 
 import java.io.PrintStream;
 import java.math.BigInteger;
@@ -55,9 +56,17 @@ public final class Redrive {
         UNREADABLE
     }
 
-    /** Counts per outcome; {@link #left()} is how many messages are still in the queue. */
-    public record Summary(int messages, int redriven, int listed, int notInStream, int failed, int unreadable) {
-        public int left() { return messages - redriven; }
+    /**
+     * Counts per outcome; {@link #left()} is how many messages are still in the queue: the ones received and kept, and
+     * {@code unreceived} ones this run never got (in flight elsewhere: another run, or one stopped within the last
+     * {@value #VISIBILITY_SECONDS} s, still hides them).
+     */
+    public record Summary(int messages, int redriven, int listed, int notInStream, int failed, int unreadable, int unreceived) {
+        public Summary(int messages, int redriven, int listed, int notInStream, int failed, int unreadable) {
+            this(messages, redriven, listed, notInStream, failed, unreadable, 0);
+        }
+
+        public int left() { return messages - redriven + unreceived; }
     }
 
     private final SqsClient sqs;
@@ -138,19 +147,41 @@ public final class Redrive {
                 }
             }
         }
-        Summary s = new Summary(seen.size(), counts.getOrDefault(Outcome.REDRIVEN, 0), counts.getOrDefault(Outcome.LISTED, 0),
+        int redriven = counts.getOrDefault(Outcome.REDRIVEN, 0);
+        // an empty receive does not mean an empty queue: messages another run holds (or one stopped without making
+        // them visible again) are hidden from this one; "nothing left" must not be said while they are there
+        int unreceived;
+        try {
+            unreceived = Math.max(0, inQueue(queueUrl) - (seen.size() - redriven));
+        } catch (RuntimeException e) {
+            unreceived = 0;
+            out.println("  (could not count the queue's messages: " + e.getClass().getSimpleName() + "; check it is empty)");
+        }
+        Summary s = new Summary(seen.size(), redriven, counts.getOrDefault(Outcome.LISTED, 0),
                 counts.getOrDefault(Outcome.NOT_IN_STREAM, 0), counts.getOrDefault(Outcome.FAILED, 0),
-                counts.getOrDefault(Outcome.UNREADABLE, 0));
+                counts.getOrDefault(Outcome.UNREADABLE, 0), unreceived);
         out.println("summary: " + s.messages() + " message(s): " + s.redriven() + " redriven and deleted, "
                 + (dryRun ? s.listed() + " listed, " : "")
                 + s.notInStream() + " no longer in the stream, " + s.failed() + " failed, " + s.unreadable() + " unreadable; "
                 + s.left() + " left in the queue");
+        if (s.unreceived() > 0) {
+            out.println("  " + s.unreceived() + " more message(s) in the queue were not received: in flight elsewhere (another run,"
+                    + " or one stopped within the last " + VISIBILITY_SECONDS + " s); run again once they are visible");
+        }
         if (s.notInStream() > 0) {
             out.println("  the records of " + s.notInStream() + " batch(es) have left the stream (24 h retention): their usage must"
                     + " be rebuilt from the ledger (the entries in each batch's time range); the messages stay in the queue until then");
         }
         if (s.failed() > 0) out.println("  " + s.failed() + " batch(es) failed again: find the cause in the log above, then run again");
         return s;
+    }
+
+    /** Messages in the queue now, visible or not (SQS's approximate counts). */
+    private int inQueue(String queueUrl) {
+        Map<QueueAttributeName, String> a = sqs.getQueueAttributes(b -> b.queueUrl(queueUrl).attributeNames(
+                QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES, QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE)).attributes();
+        return Integer.parseInt(a.getOrDefault(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES, "0"))
+                + Integer.parseInt(a.getOrDefault(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE, "0"));
     }
 
     /** One dead-letter message: read its batch back from the stream and hand it to the function (or only list it). */

@@ -126,6 +126,25 @@ class RedriveTest {
         assertEquals(0, BigDecimal.ZERO.compareTo(overviewCredits(id)));
     }
 
+    @Test
+    void aMessageInFlightElsewhereIsNotReportedAsAnEmptyQueue() {
+        String id = fundedAccount("inflight", "10");
+        Map<String, String> positions = streamEnd();
+        assertEquals(201, post("/v1/accounts/" + id + "/usage", metering(), unitsEvent(UUID.randomUUID().toString(), 10)).status());
+        List<Record> mine = usageRecords(positions, id);
+        assertEquals(1, mine.size());
+        String seq = mine.get(0).dynamodb().sequenceNumber();
+        String queue = queue();
+        sqs.sendMessage(b -> b.queueUrl(queue).messageBody(onFailureRecord(shardOf(mine.get(0), positions), seq, seq, 1)));
+        // an earlier run stopped (Ctrl-C, a failed delete) while holding the message: hidden for its visibility timeout
+        assertEquals(1, sqs.receiveMessage(b -> b.queueUrl(queue).visibilityTimeout(Redrive.VISIBILITY_SECONDS)).messages().size());
+
+        Output run = redrive(queue, false);
+        assertEquals(1, run.summary().left(), "the batch is still in the queue, not redriven: " + run.text());
+        assertFalse(run.text().contains(" 0 left in the queue"), run.text());
+        assertEquals(List.of(), usageIds(id));
+    }
+
     // ---------------------------------------------------------------- helpers
 
     private record Output(Redrive.Summary summary, String text) {}
