@@ -209,11 +209,15 @@ public final class Redrive {
             return Outcome.NOT_IN_STREAM;
         } catch (AwsServiceException e) {
             String code = e.awsErrorDetails() == null ? e.getClass().getSimpleName() : e.awsErrorDetails().errorCode();
-            if (e.statusCode() >= 400 && e.statusCode() < 500 && !e.isThrottlingException()) {
+            // only answers about the records themselves mean "not in the stream": a sequence number the stream does not
+            // hold (ValidationException, as DynamoDB Local says it) or a stream that is gone (ResourceNotFoundException).
+            // Denied access, expired credentials or an expired iterator say nothing about the records: run again.
+            if (Set.of("ValidationException", "ResourceNotFoundException").contains(code)) {
                 out.println("  kept: the stream has no such records (" + code + "); rebuild this batch's usage from the ledger");
                 return Outcome.NOT_IN_STREAM;
             }
-            out.println("  kept: the stream could not be read now (" + code + "); run again later");
+            out.println("  kept: the stream could not be read now (" + code + (e.statusCode() == 400 || e.statusCode() == 403
+                    ? ": check the credentials and the permission to read the stream" : "") + "); run again later");
             return Outcome.FAILED;
         } catch (RuntimeException e) {
             out.println("  kept: the stream could not be read now (" + e.getClass().getSimpleName() + "); run again later");
