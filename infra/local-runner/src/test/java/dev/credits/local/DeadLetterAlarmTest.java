@@ -40,21 +40,21 @@ class DeadLetterAlarmTest {
     }
 
     @Test
-    void everyStreamDeadLetterQueueHasAnAlarmOnItsFirstMessage() {
+    void everyStreamDeadLetterQueueAlarmsOnItsFirstMessageAndOnEachNewOne() {
         List<String> queues = deadLetterQueues();
         assertEquals(List.of("AggregatorDeadLetters", "AlertDeadLetters"), queues.stream().sorted().toList());
         Map<String, Map<String, Object>> alarms = ofType("AWS::CloudWatch::Alarm");
-        for (String queue : queues) {
-            Map<String, Object> alarm = alarms.values().stream().filter(a -> {
+        for (String queue : queues) for (String metric : List.of("ApproximateNumberOfMessagesVisible", "NumberOfMessagesSent")) {
+            // visible: while any batch waits; sent: each new one (the first stays in ALARM while an old batch waits)
+            Map<String, Object> alarm = alarms.values().stream().filter(a -> metric.equals(a.get("MetricName"))).filter(a -> {
                 Object dims = a.get("Dimensions");
                 if (!(dims instanceof List<?> l) || l.size() != 1) return false;
                 Object value = map(map(l.get(0)).get("Value")).get("Fn::GetAtt");
                 String text = value instanceof List<?> v ? v.get(0) + "." + v.get(1) : String.valueOf(value);
                 return text.equals(queue + ".QueueName");
             }).findFirst().orElse(null);
-            assertNotNull(alarm, queue + " has no alarm");
+            assertNotNull(alarm, queue + " has no alarm on " + metric);
             assertEquals("AWS/SQS", alarm.get("Namespace"), queue);
-            assertEquals("ApproximateNumberOfMessagesVisible", alarm.get("MetricName"), queue);
             assertEquals("GreaterThanThreshold", alarm.get("ComparisonOperator"), queue);
             assertEquals(0, ((Number) alarm.get("Threshold")).intValue(), queue + ": the first message alarms");
             assertTrue(((Number) alarm.get("Period")).intValue() <= 300, queue + ": within minutes, not hours");
