@@ -363,7 +363,13 @@ public final class Redrive {
                 case "--queue" -> queue = i + 1 < args.length ? args[++i] : null;
                 case "--function" -> function = i + 1 < args.length ? args[++i] : null;
                 case "--dry-run" -> dryRun = true;
-                case "--wait" -> wait = i + 1 < args.length ? Integer.parseInt(args[++i]) : wait;
+                case "--wait" -> {
+                    try {
+                        wait = i + 1 < args.length ? Integer.parseInt(args[++i]) : wait;
+                    } catch (NumberFormatException e) {
+                        usage("--wait takes whole seconds");
+                    }
+                }
                 default -> usage("unknown argument " + args[i]);
             }
         }
@@ -396,7 +402,17 @@ public final class Redrive {
         Summary s;
         try (SqsClient sqs = Clients.configure(SqsClient.builder(), region, env.get("SQS_ENDPOINT"), timeouts).build();
              DynamoDbStreamsClient streams = Clients.configure(DynamoDbStreamsClient.builder(), region, streamsEndpoint, timeouts).build()) {
-            s = new Redrive(sqs, streams, template, function, env, System.out, wait).run(queue, dryRun);
+            Redrive redrive;
+            try {
+                redrive = new Redrive(sqs, streams, template, function, env, System.out, wait);
+            } catch (IllegalArgumentException | IllegalStateException e) {
+                // an unknown function, or its environment incomplete (the handler reads it at once): misuse, exit 2
+                Throwable root = e;
+                while (root.getCause() != null) root = root.getCause();
+                usage(root == e ? e.getMessage() : e.getMessage() + ": " + root.getMessage());
+                return;
+            }
+            s = redrive.run(queue, dryRun);
         } catch (software.amazon.awssdk.core.exception.SdkException e) {
             // a wrong queue URL, no credentials, no network: one line, not a stack trace
             System.err.println("redrive: stopped: " + e.getClass().getSimpleName() + ": " + e.getMessage());
