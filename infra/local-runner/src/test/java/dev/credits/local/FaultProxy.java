@@ -229,13 +229,9 @@ final class FaultProxy implements AutoCloseable {
 
     /** The upstream's whole answer, rewritten to close the client's connection after it. */
     private static byte[] readResponse(InputStream in) throws IOException {
-        Map<String, String> headers = new LinkedHashMap<>();
         String status = line(in);
         if (status == null) throw new IOException("upstream closed without answering");
-        for (String l; (l = line(in)) != null && !l.isEmpty(); ) {
-            int c = l.indexOf(':');
-            headers.put(l.substring(0, c).trim().toLowerCase(Locale.ROOT), l.substring(c + 1).trim());
-        }
+        Map<String, String> headers = headers(in);
         byte[] body;
         if ("chunked".equalsIgnoreCase(headers.get("transfer-encoding"))) {
             body = dechunk(in);
@@ -254,6 +250,16 @@ final class FaultProxy implements AutoCloseable {
         out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
         out.write(body);
         return out.toByteArray();
+    }
+
+    /** Header lines up to the blank line, names lower-cased. */
+    private static Map<String, String> headers(InputStream in) throws IOException {
+        Map<String, String> headers = new LinkedHashMap<>();
+        for (String l; (l = line(in)) != null && !l.isEmpty(); ) {
+            int c = l.indexOf(':');
+            headers.put(l.substring(0, c).trim().toLowerCase(Locale.ROOT), l.substring(c + 1).trim());
+        }
+        return headers;
     }
 
     private static byte[] dechunk(InputStream in) throws IOException {
@@ -276,11 +282,7 @@ final class FaultProxy implements AutoCloseable {
         String first = line(in);
         if (first == null || first.isEmpty()) return null;
         String[] parts = first.split(" ");
-        Map<String, String> headers = new LinkedHashMap<>();
-        for (String l; (l = line(in)) != null && !l.isEmpty(); ) {
-            int c = l.indexOf(':');
-            headers.put(l.substring(0, c).trim().toLowerCase(Locale.ROOT), l.substring(c + 1).trim());
-        }
+        Map<String, String> headers = headers(in);
         byte[] body;
         if ("chunked".equalsIgnoreCase(headers.get("transfer-encoding"))) {
             body = dechunk(in);

@@ -9,6 +9,9 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.awscore.client.builder.AwsClientBuilder;
 import software.amazon.awssdk.awscore.client.builder.AwsSyncClientBuilder;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 
 import java.net.URI;
@@ -22,12 +25,11 @@ public final class Clients {
     private Clients() {}
 
     /** Refuses a call that could outlive the invocation ({@link Deadline}), before anything is sent. */
-    static final class DeadlineGuard implements software.amazon.awssdk.core.interceptor.ExecutionInterceptor {
+    static final class DeadlineGuard implements ExecutionInterceptor {
         @Override
-        public void beforeExecution(software.amazon.awssdk.core.interceptor.Context.BeforeExecution context,
-                                    software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
+        public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
             if (!Deadline.allows(API_CALL_TIMEOUT.toMillis())) {
-                throw software.amazon.awssdk.core.exception.SdkClientException.create(
+                throw SdkClientException.create(
                         "not started: the invocation has less time left than a DynamoDB call may take");
             }
         }

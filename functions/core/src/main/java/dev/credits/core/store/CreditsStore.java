@@ -496,7 +496,7 @@ public final class CreditsStore {
                         .expressionAttributeNames(n).expressionAttributeValues(values)
                         .scanIndexForward(false).limit(chunk);
                 if (filter != null) q.filterExpression(filter);
-                cursors.add(new ShardCursor(q.build(), "ts", before));
+                cursors.add(new ShardCursor(q.build(), before));
             }
             if (usage) {
                 Map<String, AttributeValue> values = new HashMap<>(v);
@@ -507,12 +507,11 @@ public final class CreditsStore {
                         .scanIndexForward(false).limit(chunk);
                 if (!names.isEmpty()) q.expressionAttributeNames(names);
                 if (filter != null) q.filterExpression(filter);
-                cursors.add(new ShardCursor(q.build(), "sk", before));
+                cursors.add(new ShardCursor(q.build(), before));
             }
         }
         fillAll(cursors); // the first read of every source, side by side; refills are few and follow the merge
         List<Map<String, AttributeValue>> merged = new ArrayList<>(limit + 1);
-        List<String> positions = new ArrayList<>(limit + 1);
         String last = null;
         while (merged.size() <= limit) {
             ShardCursor newest = null;
@@ -529,13 +528,12 @@ public final class CreditsStore {
             }
             if (newest == null) break;
             last = newest.head();
-            positions.add(last);
             merged.add(newest.buffer.pollFirst());
         }
         boolean more = merged.size() > limit;
         List<LedgerEntry> page = new ArrayList<>(Math.min(limit, merged.size()));
         for (int i = 0; i < Math.min(limit, merged.size()); i++) page.add(Items.entry(merged.get(i)));
-        String next = more ? positions.get(limit - 1) : null;
+        String next = more ? position(merged.get(limit - 1)) : null;
         return new Outcomes.HistoryPage(page, next);
     }
 
@@ -577,25 +575,32 @@ public final class CreditsStore {
     }
 
     /**
+     * An item's place in History, "time#entry sk": an index item's {@code ts}, a usage row's {@code sk} (rows never
+     * carry {@code ts}). Both sources of a page order by it, and the cursor is the last one returned.
+     */
+    private static String position(Map<String, AttributeValue> item) {
+        AttributeValue ts = item.get("ts");
+        return ts != null ? ts.s() : item.get("sk").s();
+    }
+
+    /**
      * One source of a History page (a shard of the index, or of the usage rows): its Query, what was read and not yet
-     * merged, and where the Query goes on. Both sources order by the same "time#entry" string, in {@code position}.
+     * merged, and where the Query goes on.
      */
     private final class ShardCursor {
         final QueryRequest query;
-        final String position;
         final String before;
         final java.util.ArrayDeque<Map<String, AttributeValue>> buffer = new java.util.ArrayDeque<>();
         Map<String, AttributeValue> startKey;
         boolean exhausted;
 
-        ShardCursor(QueryRequest query, String position, String before) {
+        ShardCursor(QueryRequest query, String before) {
             this.query = query;
-            this.position = position;
             this.before = before;
         }
 
         String head() {
-            return buffer.peekFirst().get(position).s();
+            return position(buffer.peekFirst());
         }
 
         /** Reads the source's next items, newest first, until some match or it ends. */
@@ -604,7 +609,7 @@ public final class CreditsStore {
                 while (buffer.isEmpty() && !exhausted) {
                     QueryResponse r = dynamo.query(startKey == null ? query : query.toBuilder().exclusiveStartKey(startKey).build());
                     for (Map<String, AttributeValue> item : r.items()) {
-                        if (before != null && item.get(position).s().equals(before)) continue; // the cursor is exclusive
+                        if (before != null && position(item).equals(before)) continue; // the cursor is exclusive
                         buffer.addLast(item);
                     }
                     startKey = r.hasLastEvaluatedKey() && !r.lastEvaluatedKey().isEmpty() ? r.lastEvaluatedKey() : null;
