@@ -9,10 +9,7 @@
 #   --seconds S (warm latency phase, default 4)     --only cost,warm,overview,cold
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-JAVA_HOME="$(infra/scripts/find-jdk.sh)"
-export JAVA_HOME
-export PATH="$JAVA_HOME/bin:$PATH"
-export MAVEN_OPTS="${MAVEN_OPTS:---sun-misc-unsafe-memory-access=allow}"
+. infra/scripts/java-env.sh
 MVN="mvn -B -ntp -q -Dstyle.color=never"
 RIE_MODULE=github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
 RIE_VERSION=v0.0.0-20261030222936-bef5c4ba774d

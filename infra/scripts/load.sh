@@ -10,10 +10,7 @@
 #   --batch MIN-MAX (5-40)      --in-memory (DynamoDB Local in memory; default a temporary DATA_DIR on disk)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-JAVA_HOME="$(infra/scripts/find-jdk.sh)"
-export JAVA_HOME
-export PATH="$JAVA_HOME/bin:$PATH"
-export MAVEN_OPTS="${MAVEN_OPTS:---sun-misc-unsafe-memory-access=allow}"
+. infra/scripts/java-env.sh
 step() { echo "[load $(date +%H:%M:%S)] $*"; }
 
 step "building the local runner and the harness (Maven, quiet) ..."

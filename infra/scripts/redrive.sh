@@ -12,10 +12,7 @@
 #   infra/scripts/redrive.sh --queue <url> --function AggregatorFunction [--dry-run] [--wait SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-JAVA_HOME="$(infra/scripts/find-jdk.sh)"
-export JAVA_HOME
-export PATH="$JAVA_HOME/bin:$PATH"
-export MAVEN_OPTS="${MAVEN_OPTS:---sun-misc-unsafe-memory-access=allow}"
+. infra/scripts/java-env.sh
 if [ ! -f infra/local-runner/target/classpath.txt ] || [ ! -f infra/local-runner/target/classes/dev/credits/local/Redrive.class ]; then
   echo "[redrive] building the local runner (Maven, quiet) ..." >&2
   mvn -B -ntp -q -Dstyle.color=never -pl infra/local-runner -am package -DskipTests >&2
