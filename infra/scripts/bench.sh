@@ -46,5 +46,5 @@ java --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -X
   -cp "infra/bench/harness/target/classes:$(cat infra/bench/harness/target/classpath.txt)" \
   dev.credits.bench.Bench --repo "$PWD" --command "make bench" "$@" 2>&1 \
   | tee infra/bench/results/bench.log \
-  | grep --line-buffered -v -E '^\{"timestamp"|^(Port|InMemory|Version|DbPath|SharedDb|shouldDelayTransientStatuses|CorsParams|Initializing DynamoDB Local with the following configuration):|^SLF4J:|^$'
+  | grep --line-buffered -v -E '^\{"timestamp"|^SLF4J:|^$'
 step "done: infra/bench/results/latest.md"

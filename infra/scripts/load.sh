@@ -7,7 +7,7 @@
 # Options go to the driver (dev.credits.bench.Load), e.g. infra/scripts/load.sh --seconds 20 (a quick check):
 #   --seconds S (default 300)   --accounts N (200, plus one hot account)   --hot-share F (0.25)
 #   --concurrency N (16)        --rate R (ops/s in all, default 30; 0 = unpaced)   --window S (10)
-#   --batch MIN-MAX (5-40)      --in-memory (DynamoDB Local in memory; default a temporary DATA_DIR on disk)
+#   --batch MIN-MAX (5-40)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . infra/scripts/java-env.sh

@@ -3,6 +3,7 @@
 # then the local runner in the foreground; Ctrl-C stops both.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+infra/scripts/venv.sh   # the DynamoDB stand-in is moto server, from .venv (a no-op once installed)
 CP="infra/local-runner/target/classes:$(cat infra/local-runner/target/classpath.txt)"
 if [ -z "${STRIPE_API_BASE:-}" ] && [ "${STRIPE_MOCK:-1}" != "0" ]; then
   if command -v go > /dev/null 2>&1 || [ -x .local/bin/stripe-mock ]; then

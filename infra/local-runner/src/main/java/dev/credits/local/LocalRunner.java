@@ -56,20 +56,20 @@ public final class LocalRunner implements AutoCloseable {
      * @param dynamoEndpoint a DynamoDB (and DynamoDB Streams) API to create the tables on and point the functions at,
      *                      e.g. LocalStack's; null for DynamoDB Local in this process
      */
-    public record Options(String host, int port, Path dataDir, long streamPollMillis, LocalJwt jwt, String snsEndpoint,
+    public record Options(String host, int port, long streamPollMillis, LocalJwt jwt, String snsEndpoint,
                           String stripeApiBase, String stripeApiKey, String stripeWebhookSecret, Map<String, String> envOverrides,
                           String dynamoEndpoint) {
         public static final String LOCAL_WEBHOOK_SECRET = "whsec_local_development_only";
         public static final String LOCAL_STRIPE_KEY = "sk_test_localDevelopmentOnly";
 
-        public Options(String host, int port, Path dataDir, long streamPollMillis, LocalJwt jwt, String snsEndpoint,
+        public Options(String host, int port, long streamPollMillis, LocalJwt jwt, String snsEndpoint,
                        String stripeApiBase, String stripeApiKey, String stripeWebhookSecret, Map<String, String> envOverrides) {
-            this(host, port, dataDir, streamPollMillis, jwt, snsEndpoint, stripeApiBase, stripeApiKey, stripeWebhookSecret,
+            this(host, port, streamPollMillis, jwt, snsEndpoint, stripeApiBase, stripeApiKey, stripeWebhookSecret,
                     envOverrides, null);
         }
 
-        public Options(String host, int port, Path dataDir, long streamPollMillis, LocalJwt jwt, String snsEndpoint) {
-            this(host, port, dataDir, streamPollMillis, jwt, snsEndpoint, null, LOCAL_STRIPE_KEY, LOCAL_WEBHOOK_SECRET, Map.of());
+        public Options(String host, int port, long streamPollMillis, LocalJwt jwt, String snsEndpoint) {
+            this(host, port, streamPollMillis, jwt, snsEndpoint, null, LOCAL_STRIPE_KEY, LOCAL_WEBHOOK_SECRET, Map.of());
         }
     }
 
@@ -93,7 +93,7 @@ public final class LocalRunner implements AutoCloseable {
     private LocalRunner(Options o) throws IOException {
         this.jwt = o.jwt();
         Template template = Template.read(Template.locate());
-        this.dynamo = o.dynamoEndpoint() == null ? LocalDynamo.start(o.dataDir()) : LocalDynamo.external(o.dynamoEndpoint());
+        this.dynamo = o.dynamoEndpoint() == null ? LocalDynamo.start() : LocalDynamo.external(o.dynamoEndpoint());
         this.client = dynamo.client();
         this.streamsClient = dynamo.streamsClient();
         dynamo.createTables(template, client);

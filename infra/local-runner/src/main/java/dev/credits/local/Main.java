@@ -1,22 +1,25 @@
 package dev.credits.local;
 
-import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * {@code make run}: starts the local stack on 127.0.0.1:$PORT (default 3000). Data lives in memory unless
- * DATA_DIR names a folder to keep it in.
+ * {@code make run}: starts the local stack on 127.0.0.1:$PORT (default 3000). Data lives in memory, in the DynamoDB
+ * stand-in (moto), and is gone when the runner stops: moto keeps nothing on disk, and DynamoDB Local, which did,
+ * may not be used. {@code DEMO=1} seeds an account with six weeks of usage at every start instead.
  */
 public final class Main {
     public static void main(String[] args) throws InterruptedException {
         int port = Integer.parseInt(env("PORT", "3000"));
-        String dataDir = env("DATA_DIR", "");
+        if (!env("DATA_DIR", "").isBlank()) {
+            System.err.println("DATA_DIR is ignored: the DynamoDB stand-in (moto) keeps data in memory only; "
+                    + "DEMO=1 seeds a demo account at each start");
+        }
         String sns = env("SNS_ENDPOINT", "");
         String stripeBase = env("STRIPE_API_BASE", "");
         LocalRunner runner;
         try {
             runner = LocalRunner.start(new LocalRunner.Options("127.0.0.1", port,
-                dataDir.isBlank() ? null : Path.of(dataDir), 100, LocalJwt.fromEnv(), sns.isBlank() ? null : sns,
+                100, LocalJwt.fromEnv(), sns.isBlank() ? null : sns,
                 stripeBase.isBlank() ? null : stripeBase,
                 env("STRIPE_API_KEY", LocalRunner.Options.LOCAL_STRIPE_KEY),
                 env("STRIPE_WEBHOOK_SECRET", LocalRunner.Options.LOCAL_WEBHOOK_SECRET), overrides()));
@@ -42,7 +45,7 @@ public final class Main {
         String base = runner.baseUrl();
         System.err.println("""
 
-                credits service running at %s  (DynamoDB Local at %s, data %s; alerts: %s; Stripe API: %s)
+                credits service running at %s  (DynamoDB stand-in, moto, at %s, data in memory; alerts: %s; Stripe API: %s)
                 billing console: %s/  (local sign-in: pick an account and a role)
 
                   ADMIN=$(make -s token ROLE=admin)
@@ -58,7 +61,7 @@ public final class Main {
                   curl -s %s/v1/accounts/acme/usage -H "Authorization: Bearer $OWNER"
 
                 Ctrl-C stops it.
-                """.formatted(base, runner.dynamoEndpoint(), dataDir.isBlank() ? "in memory" : dataDir,
+                """.formatted(base, runner.dynamoEndpoint(),
                 sns.isBlank() ? "logged, not sent (set SNS_ENDPOINT to publish)" : "published to " + sns,
                 stripeBase.isBlank() ? "api.stripe.com (set STRIPE_API_BASE for stripe-mock)" : stripeBase, base, base, base, base, base));
         stop.await();

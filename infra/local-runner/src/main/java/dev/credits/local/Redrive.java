@@ -210,9 +210,9 @@ public final class Redrive {
         } catch (AwsServiceException e) {
             String code = e.awsErrorDetails() == null ? e.getClass().getSimpleName() : e.awsErrorDetails().errorCode();
             // only answers about the records themselves mean "not in the stream": a sequence number the stream does not
-            // hold (ValidationException, as DynamoDB Local says it) or a stream that is gone (ResourceNotFoundException).
+            // hold (ValidationException) or a stream that is gone (ResourceNotFoundException).
             // Denied access, expired credentials or an expired iterator say nothing about the records: run again.
-            if (Set.of("ValidationException", "ResourceNotFoundException").contains(code)) {
+            if (code != null && Set.of("ValidationException", "ResourceNotFoundException").contains(code)) {
                 out.println("  kept: the stream has no such records (" + code + "); rebuild this batch's usage from the ledger");
                 return Outcome.NOT_IN_STREAM;
             }

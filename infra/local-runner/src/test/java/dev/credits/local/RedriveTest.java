@@ -113,8 +113,10 @@ class RedriveTest {
         String queue = queue();
         // before the stream's first record (trimmed, as after 24 hours), and far past its last one
         sqs.sendMessage(b -> b.queueUrl(queue).messageBody(onFailureRecord(shard, like(real, 1), like(real, 2), 2)));
-        long past = Long.parseLong(real) + 1_000_000;
-        sqs.sendMessage(b -> b.queueUrl(queue).messageBody(onFailureRecord(shard, like(real, past), like(real, past + 5), 3)));
+        // DynamoDB's sequence numbers (and moto's) have 21 or more digits: past a long, so BigInteger
+        java.math.BigInteger past = new java.math.BigInteger(real).add(java.math.BigInteger.valueOf(1_000_000));
+        sqs.sendMessage(b -> b.queueUrl(queue).messageBody(onFailureRecord(shard, like(real, past),
+                like(real, past.add(java.math.BigInteger.valueOf(5))), 3)));
 
         Output run = redrive(queue, false);
         assertEquals(new Redrive.Summary(2, 0, 0, 2, 0, 0), run.summary(), run.text());
@@ -214,6 +216,10 @@ class RedriveTest {
 
     /** A sequence number written as the stream writes them (zero-padded to the same length). */
     private static String like(String real, long n) {
+        return like(real, java.math.BigInteger.valueOf(n));
+    }
+
+    private static String like(String real, java.math.BigInteger n) {
         return String.format("%0" + real.length() + "d", n);
     }
 

@@ -10,9 +10,11 @@ import org.testcontainers.utility.DockerImageName;
 import java.util.Locale;
 
 /**
- * Which AWS emulators the contract tests drive the stack over: {@code local} (default: DynamoDB Local in this JVM,
- * moto server for SNS/SQS) or {@code localstack} (-Dcontract.backend=localstack: DynamoDB, DynamoDB Streams, SNS and
- * SQS in one LocalStack container started through Testcontainers). Stripe is stripe-mock either way.
+ * Which AWS emulators the contract tests drive the stack over: {@code local} (default: moto server for SNS/SQS) or
+ * {@code localstack} (-Dcontract.backend=localstack: SNS and SQS in a LocalStack container started through
+ * Testcontainers). DynamoDB and its streams are the moto stand-in on both: LocalStack's DynamoDB runs DynamoDB Local
+ * inside, which may not be used (the vendor's own terms, not an open-source licence), so it is never started.
+ * Stripe is stripe-mock either way.
  */
 final class StackBackend {
     static final String PROPERTY = "contract.backend";
@@ -67,14 +69,14 @@ final class StackBackend {
         return e.isBlank() ? null : e.trim();
     }
 
-    /** The LocalStack endpoint (DynamoDB, Streams, SNS and SQS all answer on it), the container started on first use. */
+    /** The LocalStack endpoint (SNS and SQS answer on it), the container started on first use. */
     static synchronized String endpoint() {
         if (givenEndpoint() != null) return givenEndpoint();
         if (container == null) {
             System.err.println("starting LocalStack (" + image() + ") through Testcontainers ...");
             LocalStackContainer c = new LocalStackContainer(DockerImageName.parse(image())
                     .asCompatibleSubstituteFor("localstack/localstack"))
-                    .withServices("dynamodb", "dynamodbstreams", "sns", "sqs");
+                    .withServices("sns", "sqs");
             String token = authToken();
             if (token != null) c.withEnv("LOCALSTACK_AUTH_TOKEN", token);
             c.start();

@@ -15,11 +15,11 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * One local stack per test JVM (DynamoDB Local in memory, the template's tables, the HTTP runner on a free port),
- * shared by every test class; each test uses fresh account ids, so tests do not see each other's data.
- * Streams are not polled in the background: a test calls {@link #drain()} when it wants the aggregates current.
- * With -Dcontract.backend=localstack the same runner's DynamoDB, Streams, SNS and SQS are LocalStack's
- * ({@link StackBackend}), and the same test classes run against it.
+ * One local stack per test JVM (the DynamoDB stand-in, moto with requests serialized, the template's tables, the HTTP
+ * runner on a free port), shared by every test class; each test uses fresh account ids, so tests do not see each
+ * other's data. Streams are not polled in the background: a test calls {@link #drain()} when it wants the aggregates
+ * current. With -Dcontract.backend=localstack the runner's SNS and SQS are LocalStack's ({@link StackBackend}), and
+ * the same test classes run against it; DynamoDB stays moto there too (LocalStack's DynamoDB is DynamoDB Local).
  */
 public final class TestStack {
     private static LocalRunner runner;
@@ -28,11 +28,10 @@ public final class TestStack {
 
     public static synchronized LocalRunner runner() {
         if (runner == null) {
-            runner = LocalRunner.start(new LocalRunner.Options("127.0.0.1", 0, null, 0,
+            runner = LocalRunner.start(new LocalRunner.Options("127.0.0.1", 0, 0,
                     new LocalJwt(LocalJwt.DEFAULT_SECRET, java.time.Clock.systemUTC()), messagingEndpoint(),
                     stripeMock(), LocalRunner.Options.LOCAL_STRIPE_KEY, WEBHOOK_SECRET,
-                    Map.of("PLAN_CREDITS", "price_test_starter=1000,price_test_pro=5000.5"),
-                    StackBackend.localstack() ? StackBackend.endpoint() : null));
+                    Map.of("PLAN_CREDITS", "price_test_starter=1000,price_test_pro=5000.5"), null));
             Runtime.getRuntime().addShutdownHook(new Thread(runner::close));
         }
         return runner;
@@ -68,9 +67,9 @@ public final class TestStack {
         return StoreConfig.fromEnv(runner().functionEnv());
     }
 
-    /** DynamoDB Local has a write's stream record before the write returns; LocalStack may publish it a little later. */
+    /** moto has a write's stream record before the write returns (the real service publishes it a little later). */
     public static void drain() {
-        runner().drainStreams(StackBackend.localstack() ? 500 : 0);
+        runner().drainStreams(0);
     }
 
     public static String newAccountId(String prefix) {

@@ -17,7 +17,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 
-/** DynamoDB Local in this process (the local runner's), with the template's tables, and account seeding. */
+/** The DynamoDB stand-in (moto, the local runner's), with the template's tables, and account seeding. */
 final class Fixture implements AutoCloseable {
     static final String ACCOUNTS = "AccountsTable";
     static final String LEDGER = "LedgerTable";
@@ -29,7 +29,7 @@ final class Fixture implements AutoCloseable {
     final CreditsStore store;
 
     Fixture(Path template) {
-        this.dynamo = LocalDynamo.start(null);
+        this.dynamo = LocalDynamo.start();
         this.client = dynamo.client();
         dynamo.createTables(Template.read(template), client);
         this.config = new StoreConfig(ACCOUNTS, LEDGER, "us-east-1", dynamo.endpoint());

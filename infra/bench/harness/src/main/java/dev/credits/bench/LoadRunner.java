@@ -65,10 +65,9 @@ final class LoadRunner implements AutoCloseable {
     /**
      * @param java    the java launcher
      * @param cp      the runner's classpath (infra/local-runner/target/classes plus its classpath.txt)
-     * @param dataDir DynamoDB Local's folder (DATA_DIR), or null for memory (make run's default)
      * @param log     where the runner's output (its JSON log lines) goes
      */
-    static LoadRunner start(Path java, String cp, Path dataDir, List<String> extraJvmFlags, Path log) throws Exception {
+    static LoadRunner start(Path java, String cp, List<String> extraJvmFlags, Path log) throws Exception {
         int port;
         try (ServerSocket s = new ServerSocket(0)) { port = s.getLocalPort(); }
         List<String> cmd = new ArrayList<>();
@@ -82,10 +81,9 @@ final class LoadRunner implements AutoCloseable {
         env.remove("DATA_DIR");
         env.remove("DEMO");
         env.remove("SNS_ENDPOINT");
-        if (dataDir != null) env.put("DATA_DIR", dataDir.toString());
         Process p = pb.start();
         Runtime.getRuntime().addShutdownHook(new Thread(p::destroyForcibly));
-        // ready when it answers HTTP (it binds the port only after DynamoDB Local and the tables are up)
+        // ready when it answers HTTP (it binds the port only after the DynamoDB stand-in and the tables are up)
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         long deadline = System.nanoTime() + 120_000_000_000L;
         while (true) {

@@ -35,12 +35,12 @@ import java.util.Random;
 
 /**
  * The hot-account simulation of issue 5: one account, many metering callers, DynamoDB's per-partition write limit
- * enforced over DynamoDB Local ({@link ThrottledDynamo}), the real usage handler and the real aggregator in-process.
+ * enforced over the DynamoDB stand-in (moto) ({@link ThrottledDynamo}), the real usage handler and the real aggregator in-process.
  *
- * <p><b>Virtual time.</b> DynamoDB Local on a small machine writes a few hundred transactional items per second, far
+ * <p><b>Virtual time.</b> the DynamoDB stand-in (moto) on a small machine writes a few hundred transactional items per second, far
  * below what DynamoDB's partitions allow, so a wall-clock run measures the emulator, not the design (the partition
- * limit never binds). Here every request really runs against DynamoDB Local, in order, one at a time (conditions,
- * transactions, idempotency and the hard limit are DynamoDB Local's, exactly), but time is a simulated clock: each
+ * limit never binds). Here every request really runs against the DynamoDB stand-in (moto), in order, one at a time (conditions,
+ * transactions, idempotency and the hard limit are the DynamoDB stand-in (moto)'s, exactly), but time is a simulated clock: each
  * caller and each aggregator invocation is an actor whose next step is scheduled after a modelled request latency,
  * and the partition budgets (1,000 write units per partition key per second) follow that clock. Throttled requests
  * answer 503 and the caller retries the same request after a seeded, jittered backoff, as a metering client would.
@@ -80,8 +80,8 @@ public final class HotAccountSimulation {
         dev.credits.core.log.Log.redirect(new PrintStream(java.io.OutputStream.nullOutputStream()));
         System.out.println("hot-account simulation: " + seconds + " simulated s per phase, " + callers
                 + " callers, per-partition limit " + ThrottledDynamo.PARTITION_WCU_PER_SECOND + " WCU/s, seed " + seed);
-        System.out.println("(every request runs on DynamoDB Local; the clock is simulated: see the class comment)");
-        try (LocalDynamo ddb = LocalDynamo.start(null)) {
+        System.out.println("(every request runs on the DynamoDB stand-in (moto); the clock is simulated: see the class comment)");
+        try (LocalDynamo ddb = LocalDynamo.start()) {
             var client = ddb.client();
             Template template = Template.read(Template.locate());
             ddb.createTables(template, client);
@@ -293,7 +293,7 @@ public final class HotAccountSimulation {
         StringBuilder b = new StringBuilder();
         b.append("# Hot account: one account, DynamoDB's per-partition write limit simulated\n\n");
         b.append("Command: `make bench-hot` (").append(seconds).append(" simulated s for the first phase, ").append(callers)
-                .append(" callers, seed ").append(seed).append("; in-process usage handler and aggregator; every request on DynamoDB Local, ")
+                .append(" callers, seed ").append(seed).append("; in-process usage handler and aggregator; every request on the DynamoDB stand-in (moto), ")
                 .append("a limit of ").append(ThrottledDynamo.PARTITION_WCU_PER_SECOND)
                 .append(" WCU per partition key per simulated second, for the table and the history index).\n");
         b.append("Modelled latency: ").append(BASE_MICROS / 1000.0).append(" ms + ").append(PER_ITEM_MICROS / 1000.0)
