@@ -7,7 +7,7 @@
 #
 # Environment: AWS credentials as environment variables (e.g. eval "$(aws configure export-credentials --format env)")
 # and AWS_REGION; the function's variables as deployed (ACCOUNTS_TABLE, LEDGER_TABLE, and ALERTS_TOPIC_ARN for the
-# alert function); for local stand-ins SQS_ENDPOINT, DYNAMODB_ENDPOINT (DYNAMODB_STREAMS_ENDPOINT), SNS_ENDPOINT.
+# alert function); for local stand-ins SQS_ENDPOINT, AWS_ENDPOINT_URL_DYNAMODB (AWS_ENDPOINT_URL_DYNAMODB_STREAMS), SNS_ENDPOINT.
 # Exit status 0 when the queue was left empty, 1 when something is left (a dry run leaves everything), 2 on misuse.
 #   infra/scripts/redrive.sh --queue <url> --function AggregatorFunction [--dry-run] [--wait SECONDS]
 set -euo pipefail

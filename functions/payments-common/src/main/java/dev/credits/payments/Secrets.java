@@ -1,6 +1,6 @@
 package dev.credits.payments;
 
-import software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.secretsmanager.SecretsManagerClient;
@@ -22,7 +22,7 @@ public final class Secrets {
         try (SecretsManagerClient sm = SecretsManagerClient.builder()
                 .httpClient(UrlConnectionHttpClient.builder().build())
                 .region(Region.of(env.getOrDefault("AWS_REGION", "us-east-1")))
-                .credentialsProvider(EnvironmentVariableCredentialsProvider.create())
+                .credentialsProvider(DefaultCredentialsProvider.builder().build())
                 .build()) {
             String value = sm.getSecretValue(b -> b.secretId(arn)).secretString();
             if (value == null || value.isBlank()) throw new IllegalStateException("secret " + name + " is empty");

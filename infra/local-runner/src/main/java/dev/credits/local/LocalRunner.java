@@ -92,6 +92,7 @@ public final class LocalRunner implements AutoCloseable {
 
     private LocalRunner(Options o) throws IOException {
         this.jwt = o.jwt();
+        standInCredentials();
         Template template = Template.read(Template.locate());
         this.dynamo = o.dynamoEndpoint() == null ? LocalDynamo.start() : LocalDynamo.external(o.dynamoEndpoint());
         this.client = dynamo.client();
@@ -107,7 +108,7 @@ public final class LocalRunner implements AutoCloseable {
         for (Template.Function f : template.functions()) {
             Map<String, String> env = resolveEnv(f.environment(), refs);
             env.put("AWS_REGION", "us-east-1");
-            env.put("DYNAMODB_ENDPOINT", dynamo.endpoint());
+            env.put(dev.credits.core.store.StoreConfig.ENDPOINT_VARIABLE, dynamo.endpoint());
             if (o.snsEndpoint() != null) env.put("SNS_ENDPOINT", o.snsEndpoint());
             // Stripe: keys straight from the runner's options (deployed they come from Secrets Manager)
             if (env.containsKey("STRIPE_API_KEY_ARN")) {
@@ -158,6 +159,17 @@ public final class LocalRunner implements AutoCloseable {
         if (o.streamPollMillis() > 0) {
             scheduler.scheduleWithFixedDelay(this::pollQuietly, o.streamPollMillis(), o.streamPollMillis(), TimeUnit.MILLISECONDS);
             scheduler.scheduleWithFixedDelay(this::runSchedulesQuietly, 30, 30, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * The functions take credentials from the SDK's default chain, as deployed. In this JVM the chain's first link,
+     * the system properties, holds the dummy keys the local stand-ins accept (unless someone set their own).
+     */
+    static void standInCredentials() {
+        if (System.getProperty("aws.accessKeyId") == null) {
+            System.setProperty("aws.accessKeyId", "local");
+            System.setProperty("aws.secretAccessKey", "local");
         }
     }
 

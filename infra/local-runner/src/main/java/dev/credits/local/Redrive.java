@@ -349,7 +349,7 @@ public final class Redrive {
     /**
      * {@code Redrive --queue URL --function AggregatorFunction|AlertFunction [--dry-run] [--wait SECONDS]}. Credentials and
      * region from the standard AWS environment variables; the function's own variables (ACCOUNTS_TABLE, LEDGER_TABLE,
-     * ALERTS_TOPIC_ARN) as deployed; SQS_ENDPOINT, DYNAMODB_ENDPOINT (and DYNAMODB_STREAMS_ENDPOINT, default the
+     * ALERTS_TOPIC_ARN) as deployed; SQS_ENDPOINT, AWS_ENDPOINT_URL_DYNAMODB (and AWS_ENDPOINT_URL_DYNAMODB_STREAMS, default the
      * DynamoDB one) and SNS_ENDPOINT for local stand-ins. Exit status 0 when nothing is left in the queue, 1 when
      * something is (a dry run leaves everything), 2 on a usage error.
      */
@@ -381,7 +381,7 @@ public final class Redrive {
         env.putIfAbsent("AWS_REGION", "us-east-1");
         String region = env.get("AWS_REGION");
         Template template = Template.read(Template.locate());
-        if (!blank(env.get("DYNAMODB_ENDPOINT"))) {
+        if (!blank(env.get("AWS_ENDPOINT_URL_DYNAMODB"))) {
             // against a local stand-in, tables are named by their logical ids (as the local runner creates them)
             Set<String> tables = new HashSet<>();
             template.tables().forEach(t -> tables.add(t.logicalId()));
@@ -397,7 +397,7 @@ public final class Redrive {
             if (blank(env.get(var))) usage(var + " is not set: give the function's environment as deployed"
                     + " (aws lambda get-function-configuration --function-name <name> --query Environment.Variables)");
         }
-        String streamsEndpoint = blank(env.get("DYNAMODB_STREAMS_ENDPOINT")) ? env.get("DYNAMODB_ENDPOINT") : env.get("DYNAMODB_STREAMS_ENDPOINT");
+        String streamsEndpoint = blank(env.get("AWS_ENDPOINT_URL_DYNAMODB_STREAMS")) ? env.get("AWS_ENDPOINT_URL_DYNAMODB") : env.get("AWS_ENDPOINT_URL_DYNAMODB_STREAMS");
         Clients.Timeouts timeouts = new Clients.Timeouts(Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofSeconds(30), Duration.ofSeconds(90));
         Summary s;
         try (SqsClient sqs = Clients.configure(SqsClient.builder(), region, env.get("SQS_ENDPOINT"), timeouts).build();

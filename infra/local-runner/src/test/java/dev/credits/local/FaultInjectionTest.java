@@ -83,7 +83,7 @@ class FaultInjectionTest {
     static void proxies() {
         dynamo = new FaultProxy("dynamodb", FaultProxy.Protocol.DYNAMODB, runner().dynamoEndpoint());
         env = new HashMap<>(runner().functionEnv());
-        env.put("DYNAMODB_ENDPOINT", dynamo.endpoint());
+        env.put(dev.credits.core.store.StoreConfig.ENDPOINT_VARIABLE, dynamo.endpoint());
     }
 
     @AfterAll

@@ -1,8 +1,6 @@
 package dev.credits.core.store;
 
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
@@ -47,8 +45,10 @@ public final class Clients {
 
     /**
      * Any SDK client the same way: the URL-connection HTTP client with these timeouts (the SDK's defaults, 30 s an
-     * attempt, outlive a function's Timeout), the region, and either an emulator's endpoint with dummy credentials or
-     * the function's own credentials from its environment.
+     * attempt, outlive a function's Timeout), the region, an endpoint when one is configured (a local stand-in), and
+     * credentials from the SDK's default chain in every case: deployed, that is the function role's keys (from the
+     * environment, or the container credentials endpoint that SnapStart functions get); locally, the stand-ins' dummy
+     * keys that the runner puts in its JVM's system properties. No code path exists only for local runs.
      */
     public static <B extends AwsClientBuilder<B, ?> & AwsSyncClientBuilder<B, ?>> B configure(
             B b, String region, String endpoint, Timeouts t, ExecutionInterceptor... interceptors) {
@@ -58,12 +58,8 @@ public final class Clients {
         b.httpClient(UrlConnectionHttpClient.builder().connectionTimeout(t.connect()).socketTimeout(t.socket()).build())
                 .region(Region.of(region))
                 .overrideConfiguration(o.build());
-        if (endpoint != null && !endpoint.isBlank()) {
-            b.endpointOverride(URI.create(endpoint))
-                    .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local")));
-        } else {
-            b.credentialsProvider(EnvironmentVariableCredentialsProvider.create());
-        }
+        b.credentialsProvider(DefaultCredentialsProvider.builder().build());
+        if (endpoint != null && !endpoint.isBlank()) b.endpointOverride(URI.create(endpoint));
         return b;
     }
 }

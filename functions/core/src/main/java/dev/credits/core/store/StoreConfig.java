@@ -5,7 +5,8 @@ import java.util.Map;
 /**
  * Where the tables are, read once from the function's environment and failing fast when something is missing.
  *
- * @param endpoint DynamoDB endpoint override (the local runner's DynamoDB Local), or null for AWS
+ * @param endpoint DynamoDB endpoint override, from {@code AWS_ENDPOINT_URL_DYNAMODB} (the variable the AWS SDKs
+ *                 honour for it; locally, the moto stand-in), or null for AWS's own
  */
 public record StoreConfig(String accountsTable, String ledgerTable, String region, String endpoint) {
 
@@ -15,9 +16,12 @@ public record StoreConfig(String accountsTable, String ledgerTable, String regio
         if (region == null || region.isBlank()) region = "us-east-1";
     }
 
+    /** The environment variable naming a DynamoDB endpoint: the AWS SDKs' own name for it. */
+    public static final String ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_DYNAMODB";
+
     public static StoreConfig fromEnv(Map<String, String> env) {
         return new StoreConfig(env.get("ACCOUNTS_TABLE"), env.get("LEDGER_TABLE"),
-                env.get("AWS_REGION"), blankToNull(env.get("DYNAMODB_ENDPOINT")));
+                env.get("AWS_REGION"), blankToNull(env.get(ENDPOINT_VARIABLE)));
     }
 
     private static String blankToNull(String s) {

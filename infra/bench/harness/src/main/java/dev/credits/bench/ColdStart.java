@@ -87,7 +87,7 @@ final class ColdStart {
         env.put("AWS_SECRET_ACCESS_KEY", "local");
         env.put("ACCOUNTS_TABLE", Fixture.ACCOUNTS);
         env.put("LEDGER_TABLE", Fixture.LEDGER);
-        env.put("DYNAMODB_ENDPOINT", fx.endpoint());
+        env.put("AWS_ENDPOINT_URL_DYNAMODB", fx.endpoint());
         env.put("ALERTS_TOPIC_ARN", "local-log:AlertsTopic");
         env.put("STRIPE_API_KEY", "sk_test_x");
         env.put("STRIPE_WEBHOOK_SECRET", "whsec_x");

@@ -35,12 +35,13 @@ import java.util.Random;
 
 /**
  * The hot-account simulation of issue 5: one account, many metering callers, DynamoDB's per-partition write limit
- * enforced over the DynamoDB stand-in (moto) ({@link ThrottledDynamo}), the real usage handler and the real aggregator in-process.
+ * enforced over the DynamoDB stand-in, moto ({@link ThrottledDynamo}), the real usage handler and the real aggregator
+ * in-process.
  *
- * <p><b>Virtual time.</b> the DynamoDB stand-in (moto) on a small machine writes a few hundred transactional items per second, far
- * below what DynamoDB's partitions allow, so a wall-clock run measures the emulator, not the design (the partition
- * limit never binds). Here every request really runs against the DynamoDB stand-in (moto), in order, one at a time (conditions,
- * transactions, idempotency and the hard limit are the DynamoDB stand-in (moto)'s, exactly), but time is a simulated clock: each
+ * <p><b>Virtual time.</b> The stand-in on a small machine runs about a hundred transactions a second, one at a time,
+ * far below what DynamoDB's partitions allow, so a wall-clock run measures the emulator, not the design (the partition
+ * limit never binds). Here every request really runs against the stand-in, in order, one at a time (conditions,
+ * transactions, idempotency and the hard limit are the stand-in's, exactly), but time is a simulated clock: each
  * caller and each aggregator invocation is an actor whose next step is scheduled after a modelled request latency,
  * and the partition budgets (1,000 write units per partition key per second) follow that clock. Throttled requests
  * answer 503 and the caller retries the same request after a seeded, jittered backoff, as a metering client would.

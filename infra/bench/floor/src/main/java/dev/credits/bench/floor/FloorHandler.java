@@ -2,9 +2,7 @@ package dev.credits.bench.floor;
 
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
@@ -36,7 +34,7 @@ public final class FloorHandler implements RequestHandler<Map<String, Object>, M
     }
 
     public FloorHandler(Map<String, String> env) {
-        this(client(env.getOrDefault("AWS_REGION", "us-east-1"), env.get("DYNAMODB_ENDPOINT")), env.get("ACCOUNTS_TABLE"));
+        this(client(env.getOrDefault("AWS_REGION", "us-east-1"), env.get("AWS_ENDPOINT_URL_DYNAMODB")), env.get("ACCOUNTS_TABLE"));
     }
 
     public FloorHandler(DynamoDbClient dynamo, String accountsTable) {
@@ -57,12 +55,8 @@ public final class FloorHandler implements RequestHandler<Map<String, Object>, M
                         .apiCallAttemptTimeout(Duration.ofSeconds(3))
                         .apiCallTimeout(Duration.ofSeconds(8))
                         .build());
-        if (endpoint != null && !endpoint.isBlank()) {
-            b.endpointOverride(URI.create(endpoint))
-                    .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local")));
-        } else {
-            b.credentialsProvider(EnvironmentVariableCredentialsProvider.create());
-        }
+        b.credentialsProvider(DefaultCredentialsProvider.builder().build());
+        if (endpoint != null && !endpoint.isBlank()) b.endpointOverride(URI.create(endpoint));
         return b.build();
     }
 
