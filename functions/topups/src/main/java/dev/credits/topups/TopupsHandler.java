@@ -40,7 +40,8 @@ public final class TopupsHandler extends HttpFunction {
 
     private final CreditsStore store;
     private final PaymentsConfig config;
-    private final StripeClient stripe;
+    /** The Stripe client for the current API key (built again when the key is rotated; see {@link Secrets}). */
+    private final java.util.function.Supplier<StripeClient> stripe;
     private final String successUrl;
     private final String cancelUrl;
 
@@ -50,11 +51,17 @@ public final class TopupsHandler extends HttpFunction {
 
     public TopupsHandler(Map<String, String> env) {
         this(Clients.dynamo(StoreConfig.fromEnv(env)), StoreConfig.fromEnv(env), PaymentsConfig.fromEnv(env),
-                stripe(env), require(env, "TOPUP_SUCCESS_URL"), require(env, "TOPUP_CANCEL_URL"), Clock.systemUTC());
+                Secrets.derived(Secrets.of(env, "STRIPE_API_KEY", Clock.systemUTC()), key -> stripe(key, env)),
+                require(env, "TOPUP_SUCCESS_URL"), require(env, "TOPUP_CANCEL_URL"), Clock.systemUTC());
     }
 
     public TopupsHandler(DynamoDbClient dynamo, StoreConfig store, PaymentsConfig config, StripeClient stripe,
                          String successUrl, String cancelUrl, Clock clock) {
+        this(dynamo, store, config, () -> stripe, successUrl, cancelUrl, clock);
+    }
+
+    private TopupsHandler(DynamoDbClient dynamo, StoreConfig store, PaymentsConfig config,
+                          java.util.function.Supplier<StripeClient> stripe, String successUrl, String cancelUrl, Clock clock) {
         this.store = new CreditsStore(dynamo, store, clock);
         this.config = config;
         this.stripe = stripe;
@@ -68,9 +75,9 @@ public final class TopupsHandler extends HttpFunction {
      * in the function's 10 s Timeout with room for the account read, so a Stripe that does not answer becomes our
      * 503 with Retry-After; three attempts of 8 s ran past it, and Lambda stopped the function before it could answer.
      */
-    static StripeClient stripe(Map<String, String> env) {
+    static StripeClient stripe(String apiKey, Map<String, String> env) {
         StripeClient.StripeClientBuilder b = StripeClient.builder()
-                .setApiKey(Secrets.read(env, "STRIPE_API_KEY"))
+                .setApiKey(apiKey)
                 .setConnectTimeout(2_000)
                 .setReadTimeout(3_000)
                 .setMaxNetworkRetries(1);
@@ -148,7 +155,7 @@ public final class TopupsHandler extends HttpFunction {
         String idempotencyKey = "topup-" + id + "-" + (topupId != null ? topupId : UUID.randomUUID().toString());
         Session session;
         try {
-            session = stripe.v1().checkout().sessions().create(params, RequestOptions.builder().setIdempotencyKey(idempotencyKey).build());
+            session = stripe.get().v1().checkout().sessions().create(params, RequestOptions.builder().setIdempotencyKey(idempotencyKey).build());
         } catch (StripeException e) {
             Log.warn("stripe_checkout_failed", r.requestId(), "account", id, "stripeCode", e.getCode(), "status", e.getStatusCode());
             boolean ours = e.getStatusCode() != null && e.getStatusCode() >= 400 && e.getStatusCode() < 500 && e.getStatusCode() != 429;

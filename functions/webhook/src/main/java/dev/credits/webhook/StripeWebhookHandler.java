@@ -35,7 +35,8 @@ public final class StripeWebhookHandler extends HttpFunction {
 
     private final PaymentsStore payments;
     private final PaymentsConfig config;
-    private final StripeSignature signature;
+    /** The checker for the current signing secret (built again when it is rotated; see {@link Secrets}). */
+    private final java.util.function.Supplier<StripeSignature> signature;
 
     public StripeWebhookHandler() {
         this(System.getenv());
@@ -43,11 +44,17 @@ public final class StripeWebhookHandler extends HttpFunction {
 
     public StripeWebhookHandler(Map<String, String> env) {
         this(Clients.dynamo(StoreConfig.fromEnv(env)), StoreConfig.fromEnv(env), PaymentsConfig.fromEnv(env),
-                new StripeSignature(Secrets.read(env, "STRIPE_WEBHOOK_SECRET"), StripeSignature.DEFAULT_TOLERANCE_SECONDS,
-                        Clock.systemUTC()), Clock.systemUTC());
+                Secrets.derived(Secrets.of(env, "STRIPE_WEBHOOK_SECRET", Clock.systemUTC()),
+                        secret -> new StripeSignature(secret, StripeSignature.DEFAULT_TOLERANCE_SECONDS, Clock.systemUTC())),
+                Clock.systemUTC());
     }
 
     public StripeWebhookHandler(DynamoDbClient dynamo, StoreConfig store, PaymentsConfig config, StripeSignature signature, Clock clock) {
+        this(dynamo, store, config, () -> signature, clock);
+    }
+
+    public StripeWebhookHandler(DynamoDbClient dynamo, StoreConfig store, PaymentsConfig config,
+                                java.util.function.Supplier<StripeSignature> signature, Clock clock) {
         this.payments = new PaymentsStore(dynamo, store, clock);
         this.config = config;
         this.signature = signature;
@@ -60,7 +67,7 @@ public final class StripeWebhookHandler extends HttpFunction {
         if (raw.getBytes(StandardCharsets.UTF_8).length > MAX_BODY_BYTES) {
             throw new ApiException(413, "payload_too_large", "The webhook body is larger than " + MAX_BODY_BYTES + " bytes.");
         }
-        String problem = signature.problem(raw, r.header("stripe-signature"));
+        String problem = signature.get().problem(raw, r.header("stripe-signature"));
         if (problem != null) {
             Log.warn("stripe_signature_refused", r.requestId(), "problem", problem);
             throw new ApiException(400, "invalid_request", "The Stripe signature does not verify: " + problem + ".",

@@ -62,6 +62,7 @@ public final class LocalDynamo implements AutoCloseable {
      * (it watches our process id), so a killed test run leaves nothing behind.
      */
     public static LocalDynamo start() {
+        standInCredentials();
         Path root = Template.locate().getParent();
         Path python = root.resolve(".venv/bin/python");
         Path launcher = root.resolve("infra/standin/moto_dynamodb.py");
@@ -86,6 +87,18 @@ public final class LocalDynamo implements AutoCloseable {
         } catch (IOException e) {
             if (p != null) p.destroyForcibly();
             throw new IllegalStateException("the DynamoDB stand-in (moto) did not start", e);
+        }
+    }
+
+    /**
+     * The functions take credentials from the SDK's default chain, as deployed. In a JVM that runs them against the
+     * stand-ins (the runner, the tests, the benchmarks) the chain's first link, the system properties, holds the dummy
+     * keys the stand-ins accept, unless someone set their own.
+     */
+    public static void standInCredentials() {
+        if (System.getProperty("aws.accessKeyId") == null) {
+            System.setProperty("aws.accessKeyId", "local");
+            System.setProperty("aws.secretAccessKey", "local");
         }
     }
 

@@ -92,8 +92,8 @@ public final class LocalRunner implements AutoCloseable {
 
     private LocalRunner(Options o) throws IOException {
         this.jwt = o.jwt();
-        standInCredentials();
         Template template = Template.read(Template.locate());
+        LocalDynamo.standInCredentials();
         this.dynamo = o.dynamoEndpoint() == null ? LocalDynamo.start() : LocalDynamo.external(o.dynamoEndpoint());
         this.client = dynamo.client();
         this.streamsClient = dynamo.streamsClient();
@@ -159,17 +159,6 @@ public final class LocalRunner implements AutoCloseable {
         if (o.streamPollMillis() > 0) {
             scheduler.scheduleWithFixedDelay(this::pollQuietly, o.streamPollMillis(), o.streamPollMillis(), TimeUnit.MILLISECONDS);
             scheduler.scheduleWithFixedDelay(this::runSchedulesQuietly, 30, 30, TimeUnit.SECONDS);
-        }
-    }
-
-    /**
-     * The functions take credentials from the SDK's default chain, as deployed. In this JVM the chain's first link,
-     * the system properties, holds the dummy keys the local stand-ins accept (unless someone set their own).
-     */
-    static void standInCredentials() {
-        if (System.getProperty("aws.accessKeyId") == null) {
-            System.setProperty("aws.accessKeyId", "local");
-            System.setProperty("aws.secretAccessKey", "local");
         }
     }
 
