@@ -51,7 +51,7 @@ final class DemoSeed {
         PaymentsStore payments = new PaymentsStore(dynamo, config, clock);
         PriceBook prices = PriceBookLoader.fromClasspath();
         AccountId id = new AccountId(ACCOUNT);
-        if (store.get(id).isPresent()) return; // kept from an earlier run with DATA_DIR
+        if (store.get(id).isPresent()) return; // seeded already (an external DynamoDB endpoint kept from an earlier run)
         store.create(new Account(id, AccountStatus.ACTIVE, 0, 0, 0, null, null, "pro", clock.instant(), clock.instant(), null));
         store.post(new LedgerEntry(id, "grant#welcome", EntryType.GRANT, Credits.toMicrosUnchecked(20), clock.instant(), null,
                 "welcome", null, null, null, null, null, Map.of(), null, "welcome credits", "grant|welcome"));
