@@ -42,7 +42,8 @@ bench:
 	@infra/scripts/bench.sh
 
 ## make bench-hot SECONDS=5 CALLERS=16 SEED=<n>: the hot-account simulation (per-partition write limits over
-## DynamoDB Local, simulated clock); SECONDS are simulated seconds of the first phase; about 4 wall minutes at 5
+## the DynamoDB stand-in, simulated clock); SECONDS are simulated seconds of the first phase; on the moto stand-in
+## about 4 wall minutes at SECONDS=1 (the first phase about 1 wall minute per simulated second)
 SECONDS ?= 5
 CALLERS ?= 16
 SEED ?= $(shell date +%s)

@@ -2,7 +2,8 @@
 # make bench: the benchmarks of docs/PERFORMANCE.md (issue 5). Builds what it needs (the function zips, the floor
 # function's zip, the harness; aws-lambda-rie into .local/bin once), runs the harness, prints the tables and writes
 # infra/bench/results/latest.md and latest.json (the whole output, handler log lines included, goes to bench.log).
-# It measures and never judges: no figure is compared with a target. About 6-8 minutes on 2 cores.
+# It measures and never judges: no figure is compared with a target. About 11 minutes on 2 cores with the moto
+# stand-in (2026-12-03), most of it the Overview phase (seeding 100,000 events, then the History pages).
 #
 # Options are passed to the harness, e.g. infra/scripts/bench.sh --runs 3 --only cold,cost
 #   --runs N (cold starts per function, default 5)  --events N (overview seed, default 100000)

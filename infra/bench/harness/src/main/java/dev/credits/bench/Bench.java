@@ -50,13 +50,14 @@ public final class Bench {
         report.meta.put("machine", Machine.describe());
         report.meta.put("JDK", System.getProperty("java.vm.vendor") + " " + System.getProperty("java.runtime.version")
                 + " (no JDK 21 on this machine: the functions are compiled for release 21 and run on this JDK)");
-        report.meta.put("DynamoDB", "DynamoDB Local (in the harness's JVM, in memory), tables from template.yaml");
+        report.meta.put("DynamoDB", "the stand-in: moto server, every request run alone (infra/standin/moto_dynamodb.py, a Python child "
+                + "process of the harness, in memory), tables from template.yaml");
         report.meta.put("runtime", "aws-lambda-rie (Go module github.com/aws/aws-lambda-runtime-interface-emulator) + "
                 + "com.amazonaws:aws-lambda-java-runtime-interface-client:2.9.0");
 
         long start = System.nanoTime();
         try (Fixture fx = new Fixture(repo.resolve("template.yaml"))) {
-            Report.progress("DynamoDB Local started at " + fx.endpoint());
+            Report.progress("the DynamoDB stand-in (moto) started at " + fx.endpoint());
             if (only.contains("cost")) CostPerEvent.run(fx, report);
             if (only.contains("warm")) WarmLatency.run(fx, report, 6, seconds, 2);
             if (only.contains("overview")) Overview.run(fx, report, events, 20);
@@ -68,7 +69,7 @@ public final class Bench {
         report.meta.put("harness wall time", String.format("%.0f s", (System.nanoTime() - start) / 1e9));
         report.write(out);
         Report.progress("wrote " + out.resolve("latest.md") + " and " + out.resolve("latest.json"));
-        System.exit(0); // DynamoDB Local leaves non-daemon threads behind
+        System.exit(0); // pools and clients may leave non-daemon threads behind; the stand-in exits with this JVM
     }
 
     /** nproc, memory and CPU model, from /proc. */

@@ -8,9 +8,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What DynamoDB bills for a request, computed from its shape by the documented rules, because DynamoDB Local's
- * ConsumedCapacity for transactions and batches is not per item. Rules: a standard write costs 1 WRU per KB of the
- * item (rounded up), a transactional write 2 per KB per item; every put of an item that has {@code ts} (a ledger
+ * What DynamoDB bills for a request, computed from its shape by the documented rules, because the stand-in's
+ * ConsumedCapacity (moto's) is a fixed figure per request, and none for transactions. Rules: a standard write costs
+ * 1 WRU per KB of the item (rounded up), a transactional write 2 per KB per item; every put of an item that has {@code ts} (a ledger
  * entry that is not usage; usage entries and their History rows have none) also writes the sparse {@code history}
  * index (projection ALL: 1 WRU per KB); a strongly consistent read costs 1 RRU per 4 KB,
  * an eventually consistent one half, a transactional one twice. Updated items are taken as under 1 KB (every item

@@ -84,7 +84,7 @@ final class Capacity implements ExecutionInterceptor {
         double read = 0, write = 0, indexWrite = 0;
         boolean op = isRead(context.request());
         for (ConsumedCapacity c : cc) {
-            // DynamoDB Local fills CapacityUnits (and sometimes nothing else): attribute it by the operation's kind
+            // a stand-in may fill only CapacityUnits (and sometimes nothing else): attribute it by the operation's kind
             double tableRead = c.table() != null && c.table().readCapacityUnits() != null ? c.table().readCapacityUnits() : 0;
             double tableWrite = c.table() != null && c.table().writeCapacityUnits() != null ? c.table().writeCapacityUnits() : 0;
             double idxWrite = 0, idxRead = 0;

@@ -174,11 +174,12 @@ final class CostPerEvent {
         report.json.put("costAllInPerUsageEvent", Map.of("singleReturnMinimal", allIn.get(0), "batchOf99", allIn.get(1)));
         report.json.put("costPerEvent", Map.of("rows", jsonRows, "usdPerMillionWriteUnits", USD_PER_MILLION_WRU,
                 "usdPerMillionReadUnits", USD_PER_MILLION_RRU, "estimatedTableWriteUnitsOfAFailedCharge", firstTableWrite));
-        report.add(new Report.Table("cost", "Cost per event: DynamoDB requests and consumed capacity (DynamoDB Local, ReturnConsumedCapacity=INDEXES)",
-                List.of("scenario", "HTTP", "requests", "calls", "Local reported WRU/RRU", "billed WRU", "of which index", "billed RRU", "$ per 1M events"),
+        report.add(new Report.Table("cost", "Cost per event: DynamoDB requests and consumed capacity (the moto stand-in, ReturnConsumedCapacity=INDEXES)",
+                List.of("scenario", "HTTP", "requests", "calls", "stand-in reported WRU/RRU", "billed WRU", "of which index", "billed RRU", "$ per 1M events"),
                 table, List.of(
-                        "per event; 'Local reported': ConsumedCapacity as DynamoDB Local returned it (ReturnConsumedCapacity=INDEXES, set by an SDK interceptor: "
-                                + "the handlers do not ask for it). Local reports transactions and batches per table, not per item, and nothing for a failed request",
+                        "per event; 'stand-in reported': ConsumedCapacity as the stand-in (moto) returned it (ReturnConsumedCapacity=INDEXES, set by an SDK interceptor: "
+                                + "the handlers do not ask for it). moto reports a fixed figure per request whatever the items' size (0.5 for a GetItem), "
+                                + "none for a transaction, and nothing for a failed request: not usable for cost",
                         "'billed': computed from each request's items by DynamoDB's published rules (transactional write 2 WRU per KB per item, standard write 1, "
                                 + "each item with the index key ts (ledger entries that are not usage) also written to the sparse history index (projection ALL) 1 per KB, strongly consistent read 1 RRU per 4 KB; "
                                 + "a failed conditional write billed like the write, without the index: an assumption, check it against your bill)",

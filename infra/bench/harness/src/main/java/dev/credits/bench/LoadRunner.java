@@ -151,7 +151,7 @@ final class LoadRunner implements AutoCloseable {
     @Override
     public void close() {
         try { jmx.close(); } catch (IOException ignored) { /* the runner is stopping anyway */ }
-        process.destroy(); // SIGTERM: the runner's shutdown hook closes DynamoDB Local
+        process.destroy(); // SIGTERM: the runner's shutdown hook stops the DynamoDB stand-in
         try {
             if (!process.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) process.destroyForcibly();
         } catch (InterruptedException e) {

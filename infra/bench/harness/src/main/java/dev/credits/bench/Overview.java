@@ -109,7 +109,7 @@ final class Overview {
         json.put("overviewAddsUp", adds);
         report.json.put("overview", json);
         report.add(new Report.Table("overview", "Usage Overview and History: one account, " + String.format("%,d", events)
-                + " usage events in October 2026 (in-process HistoryHandler, DynamoDB Local)",
+                + " usage events in October 2026 (in-process HistoryHandler, the moto stand-in)",
                 List.of("query", "HTTP", "rows", "requests", "read units (billed)", "median ms", "min ms", "max ms"), rows,
                 List.of("seeded directly (not through CreditsStore.post and the aggregator): ledger entries and their History rows "
                                 + "from Items.entry/usageRow/Keys, by BatchWriteItem, plus the 31 daily-total items computed from the same entries; seeding took " + Report.f(seedSecs, 1) + " s",

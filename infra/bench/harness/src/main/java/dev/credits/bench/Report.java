@@ -22,7 +22,8 @@ final class Report {
     final Map<String, Object> meta = new LinkedHashMap<>();
 
     static void progress(String line) {
-        System.out.println("[bench " + java.time.LocalTime.now().withNano(0) + "] " + line);
+        // HH:mm:ss always (LocalTime.toString drops ":00" seconds)
+        System.out.println("[bench " + java.time.LocalTime.now().format(java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss")) + "] " + line);
         System.out.flush();
     }
 

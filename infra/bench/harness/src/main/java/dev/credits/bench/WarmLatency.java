@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Item 5: warm latency and throughput of recording usage in-process (UsageHandler.handleRequest with an API Gateway
- * event) against DynamoDB Local, next to the floor (one conditional UpdateItem through the same client), for 1 and
+ * event) against the DynamoDB stand-in (moto, one request at a time), next to the floor (one conditional UpdateItem through the same client), for 1 and
  * 32 concurrent callers, each caller on its own account. Phases alternate (usage, floor, usage, floor) so that a
  * drift of the machine's speed touches both alike.
  */
@@ -106,18 +106,18 @@ final class WarmLatency {
             }
         }
         report.json.put("warmLatency", json);
-        report.add(new Report.Table("warm", "Warm latency and throughput, in-process against DynamoDB Local",
+        report.add(new Report.Table("warm", "Warm latency and throughput, in-process against the DynamoDB stand-in (moto)",
                 List.of("callers", "operation", "calls", "p50 ms", "p99 ms", "max ms", "calls/s", "p50 vs floor"), rows,
                 List.of("warm-up " + warmSeconds + " s per concurrency, then " + rounds + " alternating rounds of " + phaseSeconds
                                 + " s per operation; latency = the call's wall time in the caller's thread",
                         "each caller charges its own account (one account per caller: the hot-account case is the batch form's)",
-                        "DynamoDB Local runs in the same JVM and on the same cores as the callers: its work is in every figure, the floor's too")));
+                        "the stand-in (moto, one request at a time, in a Python process) runs on the same cores as the callers: its work is in every figure, the floor's too")));
     }
 
     /**
      * The shape of a usage charge without the handler: the account update under the spendable condition and a ledger
      * entry of the usual size put under attribute_not_exists, in one TransactWriteItems with
-     * ReturnValuesOnConditionCheckFailure, as CreditsStore sends it. What DynamoDB Local itself costs for a charge.
+     * ReturnValuesOnConditionCheckFailure, as CreditsStore sends it. What the stand-in itself costs for a charge.
      */
     static void chargeTransaction(DynamoDbClient client, Fixture fx, String account, String eventId) {
         Map<String, AttributeValue> v = Map.of(":d", AttributeValue.fromN("-390"), ":cost", AttributeValue.fromN("390"),
@@ -148,7 +148,7 @@ final class WarmLatency {
 
     /**
      * The floor's own write (the same key, update and condition as {@code FloorHandler}) wrapped in a TransactWriteItems
-     * of one item: what DynamoDB Local's transaction path costs by itself, apart from the second item.
+     * of one item: what the stand-in's transaction path costs by itself, apart from the second item.
      */
     static void floorAsTransaction(DynamoDbClient client, String account) {
         Map<String, AttributeValue> v = Map.of(":c", AttributeValue.fromN("1"));
