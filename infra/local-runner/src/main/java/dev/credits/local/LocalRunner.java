@@ -36,7 +36,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The whole stack on one machine: DynamoDB Local in this process, the template's tables, and an HTTP server on
+ * The whole stack on one machine: the DynamoDB stand-in (moto, a child process), the template's tables, and an HTTP server on
  * 127.0.0.1 that turns each request into the API Gateway HTTP API 2.0 event API Gateway would build and calls the
  * same handler classes the template deploys. Stream-fed functions are driven by {@link StreamPoller}s.
  */
@@ -54,7 +54,7 @@ public final class LocalRunner implements AutoCloseable {
      * @param envOverrides  values that replace template parameters' defaults in every function's environment
      *                      (e.g. PLAN_CREDITS)
      * @param dynamoEndpoint a DynamoDB (and DynamoDB Streams) API to create the tables on and point the functions at,
-     *                      e.g. LocalStack's; null for DynamoDB Local in this process
+     *                      e.g. LocalStack's; null for the moto stand-in the runner starts
      */
     public record Options(String host, int port, long streamPollMillis, LocalJwt jwt, String snsEndpoint,
                           String stripeApiBase, String stripeApiKey, String stripeWebhookSecret, Map<String, String> envOverrides,
@@ -187,7 +187,7 @@ public final class LocalRunner implements AutoCloseable {
     /**
      * As {@link #drainStreams()}, for a streams API that may publish a write's record a little after the write returns
      * (LocalStack, like the real service): a pass that reads nothing counts only once another pass, settleMillis
-     * later, reads nothing too. DynamoDB Local in this process has the record before the write returns (settle 0).
+     * later, reads nothing too. The moto stand-in has the record before the write returns (settle 0).
      */
     public void drainStreams(long settleMillis) {
         for (int i = 0; i < 1000; i++) {

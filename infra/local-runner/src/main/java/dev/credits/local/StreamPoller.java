@@ -25,7 +25,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The local stand-in for Lambda's DynamoDB Streams event source: polls a table's stream on DynamoDB Local, applies
+ * The local stand-in for Lambda's DynamoDB Streams event source: polls a table's stream on the DynamoDB stand-in, applies
  * the template's filter patterns, and hands the records to the same handler as a real {@link DynamodbEvent}.
  * A batch whose handler reports failures is retried from the first failed record on the next poll.
  */
@@ -112,7 +112,7 @@ public final class StreamPoller {
             try {
                 r = streams.getRecords(b -> b.shardIterator(it).limit(100));
             } catch (TrimmedDataAccessException | ExpiredIteratorException e) {
-                // DynamoDB Local sometimes refuses an iterator it handed out; resume from the checkpoint (the handlers
+                // a stream may refuse an iterator it handed out (DynamoDB's expire after 15 minutes); resume from the checkpoint (the handlers
                 // are idempotent, so a record seen twice is harmless)
                 iterators.put(shardId, resume(shardId));
                 continue;

@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Soft-limit and usage-stopped alerts end to end, against a real SNS API (moto server, started by the test command):
- * changes go through the HTTP API, the accounts table's stream on DynamoDB Local is polled and handed to the alert
+ * changes go through the HTTP API, the accounts table's stream on the DynamoDB stand-in is polled and handed to the alert
  * handler as real DynamodbEvents, SNS delivers to SQS queues subscribed with the same kind of filter policy as the
  * owners' email subscriptions, and the test counts what each queue received.
  */
@@ -196,7 +196,7 @@ class AlertsTest {
         grant(h, "0.5");               // 0.60: back up
         assertEquals(201, spend45(h)); // 0.15: down again
         assertEquals(201, post("/v1/accounts/" + h + "/usage", metering(), unitsEvent(UUID.randomUUID().toString(), 10)).status()); // still below
-        // LocalStack publishes stream records a moment after the write (DynamoDB Local before it returns)
+        // LocalStack publishes stream records a moment after the write (the moto stand-in before it returns)
         if (StackBackend.localstack()) Thread.sleep(1000);
         for (int pass = 0; pass < 50 && perInvocation.isEmpty(); pass++) if (poller.pollOnce() == 0) Thread.sleep(100);
         while (poller.pollOnce() > 0) { /* until the stream is read */ }

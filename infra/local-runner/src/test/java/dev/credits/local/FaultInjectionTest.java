@@ -121,7 +121,7 @@ class FaultInjectionTest {
     }
 
     /**
-     * A fault-free call through the shared runner. DynamoDB Local on a loaded machine can itself be slow enough for a
+     * A fault-free call through the shared runner. The DynamoDB stand-in on a loaded machine can itself be slow enough for a
      * 503, which a client retries (every setup write here is idempotent: ids on events, grants and holds).
      */
     static Resp steady(Supplier<Resp> call) {

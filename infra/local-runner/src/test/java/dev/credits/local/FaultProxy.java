@@ -26,7 +26,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 
 /**
- * An HTTP/1.1 proxy on the wire between a function's SDK client and an emulator (DynamoDB Local, moto server,
+ * An HTTP/1.1 proxy on the wire between a function's SDK client and an emulator (the moto DynamoDB stand-in, moto server,
  * stripe-mock) that injects the faults the emulators never produce, so the real clients' retries, timeouts and
  * error parsing are what the tests exercise. Faults are armed by count on requests matching a rule (operation and
  * a string in the body, e.g. the test's account id), never at random, so each run injects the same faults.

@@ -18,7 +18,7 @@ import software.amazon.awssdk.services.dynamodb.model.UpdateItemResponse;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A DynamoDB client in front of DynamoDB Local that injects the faults DynamoDB Local never produces:
+ * A DynamoDB client in front of the DynamoDB stand-in that injects the faults it never produces:
  * a timeout after a transaction committed, and TransactionConflict cancellations.
  */
 final class FaultyDynamo implements DynamoDbClient {

@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * Invariant 3 for usage events: one effect per eventId under retries, duplicates racing, and a client timeout after
- * a write that did commit. Faults DynamoDB Local cannot produce are injected by {@link FaultyDynamo}; the handler
+ * a write that did commit. Faults the DynamoDB stand-in cannot produce are injected by {@link FaultyDynamo}; the handler
  * gets real API Gateway HTTP API events loaded from src/test/resources/events/apigw.
  */
 @ContractTest

@@ -521,7 +521,7 @@ class ModelBasedTest {
 
     // ------------------------------------------------------------------ summary
 
-    /** CPU time of this JVM (the whole stack: DynamoDB Local, the handlers, the runner, the test): the machine's load does not change it. */
+    /** CPU time of this JVM (the whole stack but the stand-ins' own processes: the handlers, the runner, the test): the machine's load does not change it. */
     private static long processCpuNanos() {
         return java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
                 ? os.getProcessCpuTime() : -1;

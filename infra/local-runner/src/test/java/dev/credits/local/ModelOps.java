@@ -20,7 +20,7 @@ import java.util.Random;
  * sequence is again a valid sequence: a replay whose original was removed is a first attempt, a refund whose payment
  * was removed arrives "before the payment". That is what lets the shrinker delete operations freely. Accounts are
  * logical names ({@code a0}, {@code a1}, ...); each run maps them to fresh account ids, and Stripe ids get a run tag,
- * so a sequence can be replayed any number of times against one DynamoDB Local.
+ * so a sequence can be replayed any number of times against one DynamoDB stand-in.
  */
 final class ModelOps {
     private ModelOps() {}

@@ -36,7 +36,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * The dead-letter redrive end to end: usage is written through the API and its ledger stream records are NOT read by
  * the stack's poller (as if the aggregator's batch had exhausted its retries); the aggregator's on-failure record, in
  * Lambda's shape, points at those records in an SQS queue on moto; {@link Redrive} reads them back from the stream on
- * DynamoDB Local and hands them to the aggregator's handler. History is read with {@link TestStack#call}, which does
+ * the DynamoDB stand-in and hands them to the aggregator's handler. History is read with {@link TestStack#call}, which does
  * not drain the stack's poller, so what it shows is what the redrive did.
  */
 class RedriveTest {
@@ -45,7 +45,7 @@ class RedriveTest {
     @BeforeAll
     static void emulator() {
         assumeTrue(messagingEndpoint() != null, "MOTO_ENDPOINT is not set: the test command starts moto server and sets it");
-        assumeFalse(StackBackend.localstack(), "reads DynamoDB Local's stream directly");
+        assumeFalse(StackBackend.localstack(), "reads the stand-in's stream directly");
         sqs = SqsClient.builder().httpClient(UrlConnectionHttpClient.builder().build()).region(Region.US_EAST_1)
                 .endpointOverride(URI.create(messagingEndpoint()))
                 .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local"))).build();

@@ -161,7 +161,7 @@ class StripeWebhookTest {
         assertConserved(acct);
     }
 
-    /** DynamoDB Local, with a hook run right after the first read of an account item (a race made deterministic). */
+    /** The DynamoDB stand-in, with a hook run right after the first read of an account item (a race made deterministic). */
     private static final class ClosingAfterRead implements DynamoDbClient {
         private final DynamoDbClient real;
         private final String accounts;

@@ -126,7 +126,7 @@ public final class TestStack {
 
     /**
      * What a client does with a 503 (which says: the outcome is unknown, retry): sends the same request again, after
-     * the Retry-After the answer must carry. For racing tests on a loaded machine, where DynamoDB Local can time out;
+     * the Retry-After the answer must carry. For racing tests on a loaded machine, where the DynamoDB stand-in can time out;
      * every retried request is idempotent by its id, so the books must come out the same.
      */
     public static Resp retrying(java.util.function.Supplier<Resp> request) {

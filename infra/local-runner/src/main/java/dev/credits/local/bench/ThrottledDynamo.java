@@ -20,9 +20,9 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * DynamoDB Local never throttles; DynamoDB does, per partition: about 1,000 write units per second for one partition
+ * The stand-in never throttles; DynamoDB does, per partition: about 1,000 write units per second for one partition
  * key (an item lives on one partition), and an index's partitions have their own limit. This client in front of
- * DynamoDB Local charges every write to the partition keys it touches (a transactional item write costs 2 units per
+ * It charges every write to the partition keys it touches (a transactional item write costs 2 units per
  * KB, a plain one 1; each write of an item that carries the index's sort key {@code ts} (the entries that are not
  * usage) also writes its history-index entry, 1 unit, under the same pk on the index) and refuses a request, as DynamoDB does, when it would take any partition past its limit in the current
  * second. Nothing is written when a request is refused.
